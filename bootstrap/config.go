@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/lambdakit/lambdakit/kit/cursor"
+)
+
+// Config is the service's configuration, read from the environment once at
+// cold start.
+type Config struct {
+	// TableName is the DynamoDB table (TABLE_NAME).
+	TableName string
+	// Region is the AWS region (AWS_REGION).
+	Region string
+	// Endpoint overrides DynamoDB's endpoint, for DynamoDB Local
+	// (DYNAMODB_ENDPOINT). When set, the service creates its table if missing.
+	Endpoint string
+	// LogLevel is zap's level name (LOG_LEVEL).
+	LogLevel string
+	// Port is the local HTTP port (PORT); unused under Lambda.
+	Port int
+	// CursorSecret signs paging tokens (CURSOR_SECRET). Every instance of a
+	// deployment must share it, or tokens fail across instances.
+	CursorSecret []byte
+	// RequestBudget bounds a request's time when the platform sets no
+	// deadline (REQUEST_BUDGET, a Go duration); Lambda's deadline wins.
+	RequestBudget time.Duration
+	// InLambda is true when the Lambda runtime API is there to serve.
+	InLambda bool
+}
+
+// devCursorSecret signs tokens when running locally without CURSOR_SECRET.
+// It is public, so it is refused under Lambda.
+const devCursorSecret = "lambdakit-local-development-only"
+
+// loadConfig reads Config from getenv, filling local defaults.
+func loadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		TableName:     getenv("TABLE_NAME"),
+		Region:        getenv("AWS_REGION"),
+		Endpoint:      getenv("DYNAMODB_ENDPOINT"),
+		LogLevel:      getenv("LOG_LEVEL"),
+		Port:          8080,
+		CursorSecret:  []byte(getenv("CURSOR_SECRET")),
+		RequestBudget: 10 * time.Second,
+		InLambda:      getenv("AWS_LAMBDA_RUNTIME_API") != "",
+	}
+	var errs []error
+	if c.TableName == "" {
+		if c.InLambda {
+			errs = append(errs, errors.New("TABLE_NAME is required"))
+		}
+		c.TableName = "lambdakit"
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if p := getenv("PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			errs = append(errs, fmt.Errorf("PORT %q is not a port number", p))
+		}
+		c.Port = n
+	}
+	if b := getenv("REQUEST_BUDGET"); b != "" {
+		d, err := time.ParseDuration(b)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("REQUEST_BUDGET %q is not a positive duration", b))
+		}
+		c.RequestBudget = d
+	}
+	switch {
+	case len(c.CursorSecret) == 0 && !c.InLambda:
+		c.CursorSecret = []byte(devCursorSecret)
+	case len(c.CursorSecret) < cursor.MinKeyLen:
+		errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d bytes", cursor.MinKeyLen))
+	}
+	return c, errors.Join(errs...)
+}
+
+// configFromEnv is loadConfig over the process environment.
+func configFromEnv() (Config, error) { return loadConfig(os.Getenv) }

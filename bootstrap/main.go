@@ -1,0 +1,35 @@
+// Command bootstrap is the service: under Lambda (provided.al2023) it serves
+// API Gateway events; anywhere else it serves the same router over HTTP on
+// 127.0.0.1:$PORT. fx wires every port to its adapter once, at cold start.
+package main
+
+import (
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/lambdakit/lambdakit/products"
+)
+
+func main() {
+	fx.New(app()).Run()
+}
+
+// app is the whole service as one fx option, so tests can start it too.
+func app() fx.Option {
+	return fx.Options(
+		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
+			l := &fxevent.ZapLogger{Logger: log}
+			l.UseLogLevel(zapcore.DebugLevel) // wiring events are noise at info
+			return l
+		}),
+		fx.Provide(configFromEnv, newLogger),
+		storage,
+		service,
+		// Each entity module, with the repository of its entity.
+		fx.Provide(repository[products.Product]),
+		products.Module,
+		fx.Invoke(serve),
+	)
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/apigw"
+	"github.com/lambdakit/lambdakit/kit/command"
+	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/dynamo"
+)
+
+// newLogger returns a JSON logger at the configured level.
+func newLogger(cfg Config) (*zap.Logger, error) {
+	level, err := zap.ParseAtomicLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = level
+	zc.Sampling = nil // one line per request means every request
+	return zc.Build()
+}
+
+// storage provides the DynamoDB table every repository shares.
+var storage = fx.Options(
+	fx.Provide(newDynamoClient, newTable, newCursorCodec),
+	fx.Invoke(ensureLocalTable),
+)
+
+func newDynamoClient(cfg Config) (*dynamodb.Client, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+	if cfg.Endpoint != "" {
+		// DynamoDB Local accepts any credentials; without this the SDK
+		// would search the machine for real ones.
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	return dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+			// DynamoDB Local's CRC32 headers do not always match what it
+			// sends; the real service's do.
+			o.DisableValidateResponseChecksum = true
+		}
+	}), nil
+}
+
+func newTable(client *dynamodb.Client, cfg Config) dynamo.Table {
+	return dynamo.Table{API: client, Name: cfg.TableName, Schema: dynamo.Layout()}
+}
+
+func newCursorCodec(cfg Config) (*cursor.Codec, error) { return cursor.New(cfg.CursorSecret) }
+
+// ensureLocalTable creates the table on a local endpoint. Deployed tables
+// belong to the CDK stack and are never created by the service.
+func ensureLocalTable(lc fx.Lifecycle, cfg Config, client *dynamodb.Client, log *zap.Logger) {
+	if cfg.Endpoint == "" {
+		return
+	}
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		if err := dynamo.Layout().EnsureTable(ctx, client, cfg.TableName); err != nil {
+			return err
+		}
+		log.Info("table ready", zap.String("table", cfg.TableName), zap.String("endpoint", cfg.Endpoint))
+		return nil
+	}))
+}
+
+// repository returns the DynamoDB repository of T, for fx.Provide.
+func repository[T kit.Entity](table dynamo.Table, tokens *cursor.Codec) kit.Repository[T] {
+	return dynamo.NewRepository[T](table, tokens)
+}
+
+// service provides what every module registers against.
+var service = fx.Options(
+	fx.Provide(
+		func() kit.Clock { return kit.SystemClock{} },
+		func(c kit.Clock) kit.IDs { return kit.UUIDv7{Clock: c} },
+		func() *command.Bus { return command.NewBus() },
+		func(cfg Config, log *zap.Logger) *apigw.Router {
+			return apigw.NewRouter(log, apigw.WithBudget(cfg.RequestBudget))
+		},
+	),
+)
+
+// serve hands the router to Lambda, or to a local HTTP server.
+func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, log *zap.Logger) {
+	if cfg.InLambda {
+		lc.Append(fx.StartHook(func() {
+			// lambda.Start never returns; it exits the process if the
+			// runtime API goes away, which is how Lambda ends an instance.
+			go lambda.Start(router.Invoke)
+		}))
+		return
+	}
+	srv := &http.Server{
+		Addr:              net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)),
+		Handler:           apigw.HTTPHandler(router.Invoke),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			ln, err := net.Listen("tcp", srv.Addr)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			log.Info("serving", zap.String("addr", "http://"+ln.Addr().String()))
+			go func() {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("server stopped", zap.Error(err))
+				}
+			}()
+			return nil
+		},
+		OnStop: srv.Shutdown,
+	})
+}

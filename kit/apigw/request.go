@@ -1,0 +1,211 @@
+package apigw
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lambdakit/lambdakit/kit"
+)
+
+// MaxBodyBytes is the largest request body DecodeJSON accepts.
+const MaxBodyBytes = 64 << 10
+
+// MaxDepth is the deepest JSON nesting DecodeJSON accepts. Commands are flat;
+// the bound only stops pathological input before the decoder walks it.
+const MaxDepth = 32
+
+// Request is one matched API Gateway request.
+type Request struct {
+	Event  events.APIGatewayProxyRequest
+	params map[string]string
+}
+
+// PathValue returns the path parameter the route pattern named, or "".
+func (r *Request) PathValue(name string) string { return r.params[name] }
+
+// Header returns the first value of the named header, matched without
+// regard to case, as API Gateway passes names as the client sent them.
+func (r *Request) Header(name string) string {
+	for k, vs := range r.Event.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	for k, v := range r.Event.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// Query returns the query parameter's values; API Gateway keeps repeats
+// only in the multi-value map.
+func (r *Request) Query(name string) []string {
+	if vs, ok := r.Event.MultiValueQueryStringParameters[name]; ok {
+		return vs
+	}
+	if v, ok := r.Event.QueryStringParameters[name]; ok {
+		return []string{v}
+	}
+	return nil
+}
+
+// Body returns the raw body, decoding base64 if API Gateway applied it. A
+// body over MaxBodyBytes is ErrTooLarge, judged from its encoded length
+// before any decoding.
+func (r *Request) Body() ([]byte, error) {
+	body := r.Event.Body
+	if !r.Event.IsBase64Encoded {
+		if len(body) > MaxBodyBytes {
+			return nil, tooLarge()
+		}
+		return []byte(body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(body)) > MaxBodyBytes+2 {
+		return nil, tooLarge()
+	}
+	raw, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, kit.Invalid("the body is not valid base64")
+	}
+	if len(raw) > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	return raw, nil
+}
+
+func tooLarge() error {
+	return kit.Errorf(kit.ErrTooLarge, "the body is over %d bytes", MaxBodyBytes)
+}
+
+// DecodeJSON decodes the body into dst strictly: it must be one JSON value
+// of dst's shape, in valid UTF-8, with no unknown fields and nothing after
+// it. Every failure is a client error.
+func (r *Request) DecodeJSON(dst any) error {
+	body, err := r.Body()
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, dst)
+}
+
+func decodeJSON(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return kit.Invalid("a JSON body is required")
+	}
+	if !utf8.Valid(body) {
+		return kit.Invalid("the body is not valid UTF-8")
+	}
+	if depth(body) > MaxDepth {
+		return kit.Invalid("the body nests deeper than %d levels", MaxDepth)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return kit.Invalid("the body has data after its JSON value")
+	}
+	return nil
+}
+
+// depth returns the deepest nesting of arrays and objects, skipping strings.
+func depth(body []byte) int {
+	d, most, inString, escaped := 0, 0, false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			d++
+			most = max(most, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return most
+}
+
+// jsonError turns a decoder error into a client message that names the
+// field but never echoes more than a short piece of the input.
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return kit.Invalid("the body is not valid JSON")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return kit.Invalid("the body must be a JSON %s", jsonKind(typ.Type.Kind().String()))
+		}
+		return &kit.ValidationError{Fields: []kit.FieldError{{
+			Field: field, Reason: "must be a " + jsonKind(typ.Type.String()),
+		}}}
+	}
+	// encoding/json reports unknown fields only as text.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return &kit.ValidationError{Fields: []kit.FieldError{{Field: clip(strings.Trim(name, `"`)), Reason: "is not allowed"}}}
+	}
+	return kit.Invalid("the body does not match the expected shape")
+}
+
+// jsonKind names a Go type as the JSON type a client must send.
+func jsonKind(goType string) string {
+	switch strings.TrimPrefix(goType, "*") {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	if strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint") || strings.HasPrefix(goType, "float") {
+		return "number"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "array"
+	}
+	return "object"
+}
+
+func clip(s string) string {
+	const most = 64
+	if utf8.RuneCountInString(s) <= most {
+		return s
+	}
+	return string([]rune(s)[:most]) + "…"
+}
+
+// String describes the request for logs without its body.
+func (r *Request) String() string {
+	return fmt.Sprintf("%s %s", r.Event.HTTPMethod, r.Event.Path)
+}
+
+// BasePath is the prefix API Gateway removed from the path before routing,
+// such as "/prod" for a stage's default endpoint, or "" locally. Links the
+// service hands out (Location) start with it so clients can follow them.
+func (r *Request) BasePath() string {
+	full := r.Event.RequestContext.Path
+	if base, ok := strings.CutSuffix(full, r.Event.Path); ok {
+		return base
+	}
+	return ""
+}

@@ -1,0 +1,233 @@
+// Package apigw serves API Gateway REST proxy events (payload v1): a router
+// with Go 1.22-style patterns ("GET /products/{id}"), strict JSON decoding,
+// RFC 9457 problems for every error, one log line per request, and an
+// http.Handler that feeds the same router from a local HTTP server.
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"go.uber.org/zap"
+
+	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/problem"
+)
+
+// HandlerFunc serves one matched request. An error becomes a problem
+// response; its text reaches the client only if it is a *kit.Error.
+type HandlerFunc func(ctx context.Context, r *Request) (Response, error)
+
+// Response is the proxy integration's response.
+type Response = events.APIGatewayProxyResponse
+
+type route struct {
+	pattern  string
+	method   string
+	segments []string // literal segments, or "{name}" for a parameter
+	handler  HandlerFunc
+}
+
+// Router dispatches API Gateway events to handlers by method and path.
+type Router struct {
+	log     *zap.Logger
+	budget  time.Duration
+	routes  []route
+	invoked atomic.Bool
+}
+
+// Option configures a Router.
+type Option func(*Router)
+
+// WithBudget bounds the time a request may take when the incoming context
+// has no deadline of its own (a local server; Lambda always sets one).
+func WithBudget(d time.Duration) Option { return func(r *Router) { r.budget = d } }
+
+// deadlineMargin is kept back from Lambda's deadline so that a request that
+// runs out of time still has time to answer 503 and log why.
+const deadlineMargin = 500 * time.Millisecond
+
+// NewRouter returns an empty router that logs to log.
+func NewRouter(log *zap.Logger, opts ...Option) *Router {
+	r := &Router{log: log, budget: 10 * time.Second}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Handle registers h for pattern, "METHOD /path/{param}". It panics on a
+// malformed or duplicate pattern, as net/http does: both are programming
+// errors found at cold start.
+func (rt *Router) Handle(pattern string, h HandlerFunc) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok || method == "" || !strings.HasPrefix(path, "/") {
+		panic(fmt.Sprintf("apigw: pattern %q is not \"METHOD /path\"", pattern))
+	}
+	segs := split(path)
+	for _, other := range rt.routes {
+		if other.method == method && slices.Equal(shape(other.segments), shape(segs)) {
+			panic(fmt.Sprintf("apigw: pattern %q conflicts with %q", pattern, other.pattern))
+		}
+	}
+	rt.routes = append(rt.routes, route{pattern: pattern, method: method, segments: segs, handler: h})
+}
+
+func split(path string) []string {
+	if path == "/" {
+		return nil
+	}
+	return strings.Split(strings.TrimPrefix(path, "/"), "/")
+}
+
+// shape replaces parameter names so that /a/{x} and /a/{y} compare equal.
+func shape(segs []string) []string {
+	out := make([]string, len(segs))
+	for i, s := range segs {
+		if isParam(s) {
+			s = "{}"
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+// match returns the route for method and path, or the methods the path
+// allows if only the method is wrong.
+func (rt *Router) match(method, path string) (*route, map[string]string, []string) {
+	segs := split(path)
+	var allow []string
+	for i := range rt.routes {
+		r := &rt.routes[i]
+		params, ok := r.matchPath(segs)
+		if !ok {
+			continue
+		}
+		if r.method == method {
+			return r, params, nil
+		}
+		allow = append(allow, r.method)
+	}
+	slices.Sort(allow)
+	return nil, nil, slices.Compact(allow)
+}
+
+func (r *route) matchPath(segs []string) (map[string]string, bool) {
+	if len(segs) != len(r.segments) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, want := range r.segments {
+		got := segs[i]
+		switch {
+		case isParam(want):
+			if got == "" {
+				return nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[want[1:len(want)-1]] = got
+		case want != got:
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// Invoke serves one API Gateway event; it is the Lambda handler. It never
+// returns an error: every failure, a panic included, is a problem response,
+// because an error returned to Lambda would reach the client as a bare 502.
+func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, _ error) {
+	start := time.Now()
+	cold := !rt.invoked.Swap(true)
+	info := kit.RequestInfo{
+		RequestID: ev.RequestContext.RequestID,
+		Stage:     ev.RequestContext.Stage,
+		Caller:    ev.RequestContext.Identity.UserArn,
+	}
+	ctx = kit.WithRequestInfo(ctx, info)
+	ctx, cancel := rt.deadline(ctx)
+	defer cancel()
+
+	pattern := ""
+	var cause error
+	defer func() {
+		if p := recover(); p != nil {
+			cause = fmt.Errorf("panic: %v", p)
+			rt.log.Error("handler panicked", zap.String("requestId", info.RequestID),
+				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			resp = problemResponse(problem.New(http.StatusInternalServerError, "The server could not handle the request."))
+		}
+		rt.logRequest(info, ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
+	}()
+
+	r, params, allow := rt.match(ev.HTTPMethod, ev.Path)
+	switch {
+	case r != nil:
+		pattern = r.pattern
+	case len(allow) > 0:
+		resp = problemResponse(problem.New(http.StatusMethodNotAllowed,
+			fmt.Sprintf("%s is not allowed here.", ev.HTTPMethod)))
+		resp.Headers["Allow"] = strings.Join(allow, ", ")
+		return resp, nil
+	default:
+		return problemResponse(problem.New(http.StatusNotFound, "No such route.")), nil
+	}
+	resp, cause = r.handler(ctx, &Request{Event: ev, params: params})
+	if cause != nil {
+		p := problem.FromError(cause)
+		resp = problemResponse(p)
+		if p.Status == http.StatusServiceUnavailable {
+			resp.Headers["Retry-After"] = "1"
+		}
+	}
+	return resp, nil
+}
+
+// deadline bounds ctx: a little short of Lambda's own deadline, so there is
+// time left to answer, or by the router's budget when there is none.
+func (rt *Router) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, d.Add(-deadlineMargin))
+	}
+	return context.WithTimeout(ctx, rt.budget)
+}
+
+func (rt *Router) logRequest(info kit.RequestInfo, method, pattern string, status int, took time.Duration, cold bool, cause error) {
+	fields := []zap.Field{
+		zap.String("requestId", info.RequestID),
+		zap.String("method", method),
+		zap.String("route", pattern),
+		zap.Int("status", status),
+		zap.Duration("duration", took),
+		zap.Bool("coldStart", cold),
+	}
+	switch {
+	case status >= 500:
+		rt.log.Error("request", append(fields, zap.Error(cause))...)
+	case cause != nil:
+		rt.log.Info("request", append(fields, zap.String("reason", cause.Error()))...)
+	default:
+		rt.log.Info("request", fields...)
+	}
+}
+
+func problemResponse(p problem.Problem) events.APIGatewayProxyResponse {
+	body, _ := json.Marshal(p) // a Problem has only strings, ints and a slice of them
+	return events.APIGatewayProxyResponse{
+		StatusCode: p.Status,
+		Headers:    map[string]string{"Content-Type": problem.ContentType},
+		Body:       string(body),
+	}
+}

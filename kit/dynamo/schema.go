@@ -1,0 +1,131 @@
+// Package dynamo is the DynamoDB adapter of kit.Repository: every entity of
+// every kind lives in one table, keyed by PK/SK, and is listed by kind through
+// one generic index.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names the kit owns on every item. Entities may not use them.
+const (
+	// AttrPK is the table's partition key: KIND#id.
+	AttrPK = "PK"
+	// AttrSK is the table's sort key: KIND for an entity's own item.
+	AttrSK = "SK"
+	// AttrGSI1PK is the listing index's partition key: the entity kind.
+	AttrGSI1PK = "GSI1PK"
+	// AttrGSI1SK is the listing index's sort key: the entity id.
+	AttrGSI1SK = "GSI1SK"
+	// AttrType marks every item with its kind.
+	AttrType = "_type"
+	// AttrVersion counts writes to an entity, for optimistic locking.
+	AttrVersion = "_version"
+	// AttrExpiresAt is the TTL attribute, in Unix seconds.
+	AttrExpiresAt = "_expiresAt"
+)
+
+// KeySchema names a partition key and a sort key, both strings.
+type KeySchema struct {
+	PartitionKey string
+	SortKey      string
+}
+
+// Index is a global secondary index that projects every attribute.
+type Index struct {
+	Name string
+	Keys KeySchema
+}
+
+// Schema is the table layout. The service creates local tables from it and
+// the CDK stack builds the deployed table from it, so the two cannot drift.
+type Schema struct {
+	Keys         KeySchema
+	ListIndex    Index
+	TTLAttribute string
+}
+
+// Layout returns the one table layout the kit uses.
+func Layout() Schema {
+	return Schema{
+		Keys:         KeySchema{PartitionKey: AttrPK, SortKey: AttrSK},
+		ListIndex:    Index{Name: "GSI1", Keys: KeySchema{PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK}},
+		TTLAttribute: AttrExpiresAt,
+	}
+}
+
+// CreateTableInput describes the table for DynamoDB's CreateTable, billed on
+// demand like the deployed one.
+func (s Schema) CreateTableInput(table string) *dynamodb.CreateTableInput {
+	str := types.ScalarAttributeTypeS
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(s.Keys.PartitionKey), AttributeType: str},
+			{AttributeName: aws.String(s.Keys.SortKey), AttributeType: str},
+			{AttributeName: aws.String(s.ListIndex.Keys.PartitionKey), AttributeType: str},
+			{AttributeName: aws.String(s.ListIndex.Keys.SortKey), AttributeType: str},
+		},
+		KeySchema: keySchema(s.Keys),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(s.ListIndex.Name),
+			KeySchema:  keySchema(s.ListIndex.Keys),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	}
+}
+
+func keySchema(k KeySchema) []types.KeySchemaElement {
+	return []types.KeySchemaElement{
+		{AttributeName: aws.String(k.PartitionKey), KeyType: types.KeyTypeHash},
+		{AttributeName: aws.String(k.SortKey), KeyType: types.KeyTypeRange},
+	}
+}
+
+// TableAdmin is the part of the DynamoDB API that EnsureTable needs.
+type TableAdmin interface {
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+}
+
+// EnsureTable creates the table from the schema unless it exists, and waits
+// until it is active. It is meant for local and test stores; deployed tables
+// belong to the infrastructure stack.
+func (s Schema) EnsureTable(ctx context.Context, api TableAdmin, table string) error {
+	_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var missing *types.ResourceNotFoundException
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &missing):
+		return fmt.Errorf("describe table %s: %w", table, err)
+	}
+	if _, err := api.CreateTable(ctx, s.CreateTableInput(table)); err != nil {
+		var inUse *types.ResourceInUseException
+		if !errors.As(err, &inUse) { // another process won the race: fine
+			return fmt.Errorf("create table %s: %w", table, err)
+		}
+	}
+	if err := dynamodb.NewTableExistsWaiter(api).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, waitBudget); err != nil {
+		return fmt.Errorf("wait for table %s: %w", table, err)
+	}
+	_, err = api.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(s.TTLAttribute),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("enable ttl on %s: %w", table, err)
+	}
+	return nil
+}
