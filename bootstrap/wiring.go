@@ -33,7 +33,11 @@ func newLogger(cfg Config) (*zap.Logger, error) {
 	zc := zap.NewProductionConfig()
 	zc.Level = level
 	zc.Sampling = nil // one line per request means every request
-	return zc.Build()
+	log, err := zc.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build logger: %w", err)
+	}
+	return log, nil
 }
 
 // storage provides the DynamoDB table every repository shares.
@@ -119,7 +123,7 @@ func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, log *zap.Logger) {
 	}
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
-			ln, err := net.Listen("tcp", srv.Addr)
+			ln, err := new(net.ListenConfig).Listen(ctx, "tcp", srv.Addr)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
 			}

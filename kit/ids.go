@@ -56,13 +56,15 @@ func IsUUID(s string) bool {
 				return false
 			}
 		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			if !isLowerHex(c) {
 				return false
 			}
 		}
 	}
 	return true
 }
+
+func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // SystemClock is the wall clock in UTC.
 type SystemClock struct{}

@@ -28,7 +28,7 @@ type UpdateProduct struct {
 func (c UpdateProduct) Validate() error {
 	if c.Name == nil && c.Description == nil {
 		return &kit.ValidationError{Fields: []kit.FieldError{
-			{Field: "name", Reason: "is required when description is absent"},
+			{Field: "name", Reason: "name or description is required"},
 		}}
 	}
 	return nil

@@ -119,7 +119,7 @@ func (rs routes) list(ctx context.Context, r *apigw.Request) (apigw.Response, er
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	if size != "" {
+	if len(r.Query("pageSize")) > 0 {
 		n, err := strconv.Atoi(size)
 		if err != nil {
 			return apigw.Response{}, &kit.ValidationError{Fields: []kit.FieldError{
@@ -143,15 +143,14 @@ func (rs routes) list(ctx context.Context, r *apigw.Request) (apigw.Response, er
 }
 
 // singleQuery returns a query parameter that may be absent but not repeated.
+// An empty nextToken is the first page, as clients that always send the last
+// token they got expect.
 func singleQuery(r *apigw.Request, name string) (string, error) {
 	vs := r.Query(name)
 	switch len(vs) {
 	case 0:
 		return "", nil
 	case 1:
-		if vs[0] == "" {
-			return "", &kit.ValidationError{Fields: []kit.FieldError{{Field: name, Reason: "must not be empty"}}}
-		}
 		return vs[0], nil
 	}
 	return "", &kit.ValidationError{Fields: []kit.FieldError{{Field: name, Reason: "must be given once"}}}
@@ -166,4 +165,3 @@ func entity(status int, p kit.Versioned[Product]) (apigw.Response, error) {
 	resp.Headers["ETag"] = apigw.ETag(p.Version)
 	return resp, nil
 }
-

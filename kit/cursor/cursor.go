@@ -27,7 +27,7 @@ const MinKeyLen = 16
 
 // ErrInvalidToken is returned for any token that fails to decode or verify.
 // It matches kit.ErrInvalid, so the router answers 400.
-var ErrInvalidToken = kit.Invalid("nextToken is not a token this listing issued")
+var ErrInvalidToken = kit.Invalid("the nextToken is not one this listing issued")
 
 // Codec signs and verifies tokens with one secret key.
 type Codec struct {

@@ -33,6 +33,7 @@ type Server struct {
 	port     int
 	jar      string
 	cmd      *exec.Cmd
+	kill     context.CancelFunc
 	exited   chan struct{}
 }
 
@@ -64,15 +65,19 @@ func (s *Server) Restart(ctx context.Context) error {
 	if s.jar == "" {
 		return errors.New("dynamotest: cannot restart an emulator started elsewhere")
 	}
-	cmd := exec.Command("java",
+	// The process lives until Stop, not as long as ctx, which only bounds
+	// the wait for it to answer.
+	procCtx, kill := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(procCtx, "java",
 		"-Djava.library.path="+filepath.Join(filepath.Dir(s.jar), "DynamoDBLocal_lib"),
 		"-jar", s.jar, "-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(s.port))
 	cmd.Dir = filepath.Dir(s.jar)
 	setDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
+		kill()
 		return fmt.Errorf("dynamotest: start DynamoDB Local (is Java 17 installed?): %w", err)
 	}
-	s.cmd, s.exited = cmd, make(chan struct{})
+	s.cmd, s.kill, s.exited = cmd, kill, make(chan struct{})
 	go func(exited chan struct{}) { _ = cmd.Wait(); close(exited) }(s.exited)
 	if err := s.wait(ctx); err != nil {
 		_ = s.Stop()
@@ -86,7 +91,7 @@ func (s *Server) Stop() error {
 	if s.cmd == nil {
 		return nil
 	}
-	_ = s.cmd.Process.Kill()
+	s.kill()
 	<-s.exited
 	s.cmd = nil
 	return nil
@@ -158,7 +163,7 @@ func Main(m *testing.M, srv **Server) {
 
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("dynamotest: find a free port: %w", err)
 	}
@@ -187,7 +192,7 @@ func findJar() (string, error) {
 func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("dynamotest: %w", err)
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
+)
+
+var ddb *dynamotest.Server
+
+func TestMain(m *testing.M) { dynamotest.Main(m, &ddb) }
+
+// emulator is the real bootstrap binary running under the Lambda Runtime
+// Interface Emulator, which speaks the Lambda runtime API to it exactly as
+// the Lambda service does.
+type emulator struct {
+	url string
+	out *bytes.Buffer
+}
+
+// startEmulator builds the binary as `make build` does (for this machine's
+// architecture, so it runs here) and starts it under aws-lambda-rie on free
+// ports, against table on DynamoDB Local.
+func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
+	t.Helper()
+	rie := findRIE(t)
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build bootstrap: %v\n%s", err, out)
+	}
+	invokePort, apiPort := freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, rie,
+		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
+		bin)
+	cmd.Env = append(os.Environ(),
+		"TABLE_NAME="+table,
+		"DYNAMODB_ENDPOINT="+ddb.Endpoint(),
+		"AWS_REGION=us-east-1",
+		"CURSOR_SECRET=emulator-test-cursor-signing-key",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
+		"LOG_LEVEL=info",
+	)
+	cmd.Env = append(cmd.Env, extraEnv...)
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start aws-lambda-rie: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("emulator output:\n%s", out)
+		}
+	})
+	e := &emulator{url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", invokePort), out: out}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", invokePort))
+		if err == nil {
+			conn.Body.Close()
+			return e
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("emulator did not listen: %v\n%s", err, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// invoke sends one API Gateway event and decodes the proxy response.
+func (e *emulator) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	body, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(e.url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out events.APIGatewayProxyResponse
+	if err := json.Unmarshal(raw, &out); err != nil || out.StatusCode == 0 {
+		t.Fatalf("invoke %s %s: not a proxy response (%v): %s", ev.HTTPMethod, ev.Path, err, raw)
+	}
+	return out
+}
+
+func event(method, path, body string, headers map[string]string, query map[string]string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		HTTPMethod:            method,
+		Path:                  path,
+		Headers:               headers,
+		QueryStringParameters: query,
+		Body:                  body,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			RequestID: "e2e-" + strings.ToLower(method),
+			Stage:     "test",
+			Path:      "/test" + path,
+		},
+	}
+}
+
+// TestLambdaRuntime drives create, get, update, list and delete through the
+// real binary under the emulator, against DynamoDB Local.
+func TestLambdaRuntime(t *testing.T) {
+	table := ddb.NewTable(t)
+	e := startEmulator(t, table.Name)
+
+	created := e.invoke(t, event("POST", "/products", `{"name":"Kettle","description":"1.7 l"}`, nil, nil))
+	if created.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
+	}
+	var p struct{ ID, Name, Description, CreateDate, LastUpdateDate string }
+	if err := json.Unmarshal([]byte(created.Body), &p); err != nil {
+		t.Fatal(err)
+	}
+	if loc := created.Headers["Location"]; loc != "/test/products/"+p.ID {
+		t.Errorf("Location = %q, want /test/products/%s", loc, p.ID)
+	}
+	if created.Headers["ETag"] != `"1"` {
+		t.Errorf("create ETag = %q", created.Headers["ETag"])
+	}
+
+	got := e.invoke(t, event("GET", "/products/"+p.ID, "", nil, nil))
+	if got.StatusCode != http.StatusOK || got.Body != created.Body {
+		t.Errorf("get: %d %s, want 200 %s", got.StatusCode, got.Body, created.Body)
+	}
+
+	updated := e.invoke(t, event("PUT", "/products/"+p.ID, `{"name":"Electric kettle"}`, map[string]string{"if-match": `"1"`}, nil))
+	if updated.StatusCode != http.StatusOK || !strings.Contains(updated.Body, `"name":"Electric kettle"`) ||
+		!strings.Contains(updated.Body, `"description":"1.7 l"`) || updated.Headers["ETag"] != `"2"` {
+		t.Errorf("update: %d %v %s", updated.StatusCode, updated.Headers, updated.Body)
+	}
+	stale := e.invoke(t, event("PUT", "/products/"+p.ID, `{"name":"Late"}`, map[string]string{"If-Match": `"1"`}, nil))
+	if stale.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("stale update: %d %s, want 412", stale.StatusCode, stale.Body)
+	}
+
+	second := e.invoke(t, event("POST", "/products", `{"name":"Toaster"}`, nil, nil))
+	if second.StatusCode != http.StatusCreated {
+		t.Fatalf("second create: %d %s", second.StatusCode, second.Body)
+	}
+	page := e.invoke(t, event("GET", "/products", "", nil, map[string]string{"pageSize": "1"}))
+	var list struct {
+		Products  []struct{ ID string }
+		NextToken string
+	}
+	if err := json.Unmarshal([]byte(page.Body), &list); err != nil || page.StatusCode != 200 || len(list.Products) != 1 || list.NextToken == "" {
+		t.Fatalf("first page: %d %s", page.StatusCode, page.Body)
+	}
+	next := e.invoke(t, event("GET", "/products", "", nil, map[string]string{"pageSize": "1", "nextToken": list.NextToken}))
+	var last struct {
+		Products  []struct{ ID string }
+		NextToken *string
+	}
+	if err := json.Unmarshal([]byte(next.Body), &last); err != nil || len(last.Products) != 1 || last.NextToken != nil || last.Products[0].ID == list.Products[0].ID {
+		t.Fatalf("second page: %d %s", next.StatusCode, next.Body)
+	}
+
+	if del := e.invoke(t, event("DELETE", "/products/"+p.ID, "", nil, nil)); del.StatusCode != http.StatusNoContent || del.Body != "" {
+		t.Errorf("delete: %d %q", del.StatusCode, del.Body)
+	}
+	if gone := e.invoke(t, event("GET", "/products/"+p.ID, "", nil, nil)); gone.StatusCode != http.StatusNotFound ||
+		gone.Headers["Content-Type"] != "application/problem+json" {
+		t.Errorf("get after delete: %d %v", gone.StatusCode, gone.Headers)
+	}
+
+	// One JSON log line per request, with the request id and cold start flag.
+	logs := e.out.String()
+	for _, want := range []string{`"requestId":"e2e-post"`, `"coldStart":true`, `"coldStart":false`, `"route":"PUT /products/{id}"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+	if strings.Contains(logs, "Kettle") {
+		t.Error("a request body reached the logs")
+	}
+}
+
+func findRIE(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
+		return p
+	}
+	if root, err := dynamotest.ModuleRoot(); err == nil {
+		p := filepath.Join(root, ".local", "bin", "aws-lambda-rie")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p, err := exec.LookPath("aws-lambda-rie")
+	if err != nil {
+		t.Fatal("aws-lambda-rie is not installed; `make test` installs it under .local/bin")
+	}
+	return p
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	p, err := dynamotest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,140 @@
+package products_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"go.uber.org/zap"
+
+	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/apigw"
+	"github.com/lambdakit/lambdakit/kit/command"
+	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/products"
+)
+
+// TestPagingThousandsMixedKinds pages through 1,000 products that share a
+// DynamoDB Local table with 1,000 items of another kind, over the API: every
+// page but the last is full, and every product appears exactly once.
+func TestPagingThousandsMixedKinds(t *testing.T) {
+	const count = 1000
+	tokens, err := cursor.New(tokenKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := ddb.NewTable(t)
+	others := dynamo.NewRepository[Other](table, tokens)
+	bus := command.NewBus()
+	if err := products.NewHandlers(dynamo.NewRepository[products.Product](table, tokens), kit.SystemClock{}, kit.UUIDv7{Clock: kit.SystemClock{}}).Register(bus); err != nil {
+		t.Fatal(err)
+	}
+	router := apigw.NewRouter(zap.NewNop())
+	products.Routes(router, bus)
+
+	created := make(map[string]bool, count)
+	var mu sync.Mutex
+	parallel(t, count, func(i int) error {
+		if _, err := others.Create(context.Background(), Other{ID: fmt.Sprintf("other-%04d", i)}); err != nil {
+			return err
+		}
+		resp, err := router.Invoke(context.Background(), events.APIGatewayProxyRequest{
+			HTTPMethod: "POST", Path: "/products", Body: fmt.Sprintf(`{"name":"product %d"}`, i),
+		})
+		if err != nil {
+			return fmt.Errorf("create %d: %w", i, err)
+		}
+		if resp.StatusCode != 201 {
+			return fmt.Errorf("create %d: %d %s", i, resp.StatusCode, resp.Body)
+		}
+		var p struct{ ID string }
+		if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+			return err
+		}
+		mu.Lock()
+		created[p.ID] = true
+		mu.Unlock()
+		return nil
+	})
+
+	for _, size := range []int{100, 7} {
+		t.Run(fmt.Sprintf("pageSize=%d", size), func(t *testing.T) {
+			seen := map[string]bool{}
+			token, pages := "", 0
+			for {
+				q := url.Values{"pageSize": {fmt.Sprint(size)}}
+				if token != "" {
+					q.Set("nextToken", token)
+				}
+				resp, err := router.Invoke(context.Background(), events.APIGatewayProxyRequest{
+					HTTPMethod: "GET", Path: "/products", QueryStringParameters: map[string]string{"pageSize": q.Get("pageSize"), "nextToken": q.Get("nextToken")},
+				})
+				if err != nil || resp.StatusCode != 200 {
+					t.Fatalf("page %d: %d %s", pages+1, resp.StatusCode, resp.Body)
+				}
+				pages++
+				var page struct {
+					Products  []struct{ ID string }
+					NextToken string
+				}
+				if err := json.Unmarshal([]byte(resp.Body), &page); err != nil {
+					t.Fatal(err)
+				}
+				if page.NextToken != "" && len(page.Products) != size {
+					t.Fatalf("page %d has %d products before the end, want %d", pages, len(page.Products), size)
+				}
+				for _, p := range page.Products {
+					if !created[p.ID] {
+						t.Fatalf("page %d lists %s, which is not a product created here", pages, p.ID)
+					}
+					if seen[p.ID] {
+						t.Fatalf("page %d repeats %s", pages, p.ID)
+					}
+					seen[p.ID] = true
+				}
+				if token = page.NextToken; token == "" {
+					break
+				}
+			}
+			if len(seen) != count {
+				t.Errorf("listed %d products, want %d", len(seen), count)
+			}
+			if want := (count + size - 1) / size; pages != want {
+				t.Errorf("%d pages, want %d", pages, want)
+			}
+		})
+	}
+}
+
+// parallel runs f(0..n-1) on 8 goroutines and fails on the first error.
+func parallel(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := f(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
