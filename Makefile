@@ -64,14 +64,17 @@ fmt-check:
 .PHONY: vet
 vet:
 	go vet ./...
+	cd infra && go vet ./...
 
 .PHONY: lint
-lint: $(GOLANGCI) ## Run golangci-lint.
+lint: $(GOLANGCI) ## Run golangci-lint on both modules.
 	$(GOLANGCI) run ./...
+	cd infra && $(GOLANGCI) run --config ../.golangci.yml ./...
 
 .PHONY: test
-test: tools fmt-check vet lint ## gofmt, vet, lint, and every test (DynamoDB Local and the Lambda emulator included).
+test: tools fmt-check vet lint ## gofmt, vet, lint, and every test of both modules (DynamoDB Local, the Lambda emulator and the CDK template included).
 	go test -count=1 ./...
+	cd infra && go test -count=1 ./...
 
 .PHONY: update-golden
 update-golden: $(DDB_STAMP) ## Rewrite the golden files under testdata/ from the handlers' output.
@@ -80,6 +83,8 @@ update-golden: $(DDB_STAMP) ## Rewrite the golden files under testdata/ from the
 .PHONY: bench
 bench: $(DDB_STAMP) ## Run the benchmarks (6 counts each, for medians).
 	go test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(LOCAL)/bench.txt
+
+include infra/infra.mk
 
 .PHONY: clean
 clean: ## Remove build output.

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// The tests synthesize each stage once (jsii and cdk-nag take seconds) and
+// share the result; they only read it.
+var (
+	tempRoot string
+	fixtures = map[string]*fixture{}
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	tempRoot, err = os.MkdirTemp("", "lambdakit-infra-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	jsii.Close()
+	if err := os.RemoveAll(tempRoot); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+// fixture is one synthesized stack.
+type fixture struct {
+	stack    *ServiceStack
+	template assertions.Template
+	// json is the CloudFormation template, for checks that Match cannot
+	// express (sets, cross-references).
+	json   map[string]any
+	outdir string
+	// err is why synthesis failed, for the tests that come after.
+	err error
+}
+
+// synth returns the stack of stage, synthesized with cdk.json's context (the
+// feature flags cdk synth uses) and cdk-nag, as main does. The prod fixture
+// is built from empty props to exercise the defaults.
+func synth(t *testing.T, stage string) *fixture {
+	t.Helper()
+	if f, ok := fixtures[stage]; ok {
+		if f.err != nil {
+			t.Fatal(f.err)
+		}
+		return f
+	}
+	dir := filepath.Join(tempRoot, stage)
+	asset := filepath.Join(dir, "asset")
+	outdir := filepath.Join(dir, "cdk.out")
+	if err := os.MkdirAll(asset, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A placeholder: the tests check the template, not the binary.
+	if err := os.WriteFile(filepath.Join(asset, bootstrapFile), []byte("placeholder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := cdkContext(t)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	cfg := &ServiceStackProps{AssetDir: asset, Stage: stage}
+	if stage == ProdStage {
+		cfg.Stage = ""
+	}
+	s, err := NewServiceStack(app, StackName(stage), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	AddComplianceChecks(app)
+	tmpl, err := templateOf(s.Stack, outdir)
+	if err != nil {
+		fixtures[stage] = &fixture{err: err} // fail the other tests fast
+		t.Fatal(err)
+	}
+	f := &fixture{stack: s, template: tmpl, json: *tmpl.ToJSON(), outdir: outdir}
+	fixtures[stage] = f
+	return f
+}
+
+// templateOf synthesizes stack. With cdk.json's flags, an error annotation
+// (an unsuppressed cdk-nag error) fails synthesis as it fails cdk synth; the
+// error then carries the validation report that says why.
+func templateOf(stack awscdk.Stack, outdir string) (tmpl assertions.Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			report, _ := os.ReadFile(filepath.Join(outdir, "validation-report.json"))
+			err = fmt.Errorf("synthesis failed: %v\n%s", r, report)
+		}
+	}()
+	return assertions.Template_FromStack(stack, nil), nil
+}
+
+// cdkContext is cdk.json's context, so the tested template is the one
+// cdk synth produces.
+func cdkContext(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		App     string         `json:"app"`
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	if cfg.App != "go run ." {
+		t.Fatalf("cdk.json app = %q, want %q", cfg.App, "go run .")
+	}
+	return cfg.Context
+}
+
+// check runs a jsii assertion, which panics on mismatch, as a test error.
+func check(t *testing.T, what string, assert func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	assert()
+}
+
+// resources returns the template's resources of type typ by logical id.
+func (f *fixture) resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range f.json["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+// only returns the single resource of type typ.
+func (f *fixture) only(t *testing.T, typ string) (string, map[string]any) {
+	t.Helper()
+	rs := f.resources(typ)
+	if len(rs) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	panic("unreachable")
+}
+
+// props is a resource's Properties.
+func props(r map[string]any) map[string]any {
+	p, _ := r["Properties"].(map[string]any)
+	return p
+}
+
+// CloudFormation intrinsics as they appear in the template's JSON.
+func ref(id string) map[string]any   { return map[string]any{"Ref": id} }
+func getAtt(id, attr string) []any   { return []any{id, attr} }
+func arnOf(id string) map[string]any { return map[string]any{"Fn::GetAtt": getAtt(id, "Arn")} }
+
+// asJSON and sameJSON compare template fragments regardless of Go types
+// (512 and 512.0, []any and []string).
+func asJSON(v any) string    { b, _ := json.Marshal(v); return string(b) }
+func sameJSON(a, b any) bool { return asJSON(a) == asJSON(b) }
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+func hasKey(m map[string]any, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// toStrings reads a string or a list of strings (IAM allows both).
+func toStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+// statement is one IAM policy statement of the template.
+type statement struct {
+	policy    string
+	actions   []string
+	resources []any
+}
+
+// statements collects every statement of every policy the template grants:
+// AWS::IAM::Policy, AWS::IAM::ManagedPolicy and roles' inline policies.
+func (f *fixture) statements(t *testing.T) []statement {
+	t.Helper()
+	var out []statement
+	add := func(policy string, doc any) {
+		d, _ := doc.(map[string]any)
+		sts, _ := d["Statement"].([]any)
+		for _, s := range sts {
+			m := s.(map[string]any)
+			if m["Effect"] != "Allow" {
+				continue
+			}
+			// NotAction and NotResource grant by exclusion: never allowed.
+			if hasKey(m, "NotAction") || hasKey(m, "NotResource") {
+				t.Errorf("%s: statement %s grants by exclusion", policy, asJSON(m))
+			}
+			res := m["Resource"]
+			list, ok := res.([]any)
+			if !ok {
+				list = []any{res}
+			}
+			out = append(out, statement{policy: policy, actions: toStrings(m["Action"]), resources: list})
+		}
+	}
+	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
+		for id, r := range f.resources(typ) {
+			add(id, props(r)["PolicyDocument"])
+		}
+	}
+	for id, r := range f.resources("AWS::IAM::Role") {
+		inline, _ := props(r)["Policies"].([]any)
+		for _, p := range inline {
+			add(id, p.(map[string]any)["PolicyDocument"])
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no IAM statements in the template")
+	}
+	return out
+}

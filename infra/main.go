@@ -1,0 +1,75 @@
+// Command infra is the AWS CDK app that deploys the products service: one
+// DynamoDB table, one Lambda function and an IAM-authorized REST API.
+//
+// The CDK CLI runs it (cdk.json: go run .). Context values:
+//
+//	-c stage=NAME   deployment stage, default prod; dev makes data deletable
+//	-c asset=DIR    directory holding the bootstrap binary, default ../dist/lambda
+//	-c logLevel=L   the service's LOG_LEVEL, default info
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// defaultAssetDir is where the root Makefile's build target writes the
+// binary, relative to infra/ where the CDK CLI runs the app.
+const defaultAssetDir = "../dist/lambda"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	jsii.Close()
+}
+
+func run() error {
+	app := awscdk.NewApp(nil)
+	stage, err := contextString(app, "stage", ProdStage)
+	if err != nil {
+		return err
+	}
+	asset, err := contextString(app, "asset", defaultAssetDir)
+	if err != nil {
+		return err
+	}
+	logLevel, err := contextString(app, "logLevel", defaultLogLevel)
+	if err != nil {
+		return err
+	}
+	// No Env: the stack is environment-agnostic, so synth needs no account
+	// or credentials, and deploy targets whatever account and region the
+	// CLI's profile points at.
+	if _, err := NewServiceStack(app, StackName(stage), &ServiceStackProps{
+		AssetDir: asset,
+		Stage:    stage,
+		LogLevel: logLevel,
+	}); err != nil {
+		return err
+	}
+	AddComplianceChecks(app)
+	app.Synth(nil)
+	return nil
+}
+
+// contextString reads a string context value (-c key=value), or def when it
+// is unset.
+func contextString(app awscdk.App, key, def string) (string, error) {
+	switch v := app.Node().TryGetContext(jsii.String(key)).(type) {
+	case nil:
+		return def, nil
+	case string:
+		if v == "" {
+			return def, nil
+		}
+		return v, nil
+	default:
+		return "", fmt.Errorf("context %s: want a string, got %T", key, v)
+	}
+}

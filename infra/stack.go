@@ -1,0 +1,366 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lambdakit/lambdakit/kit/dynamo"
+)
+
+// Stages with a special meaning. Any other stage name is deployable and is
+// treated like ProdStage: only DevStage opts into throwaway resources.
+const (
+	// ProdStage is the default stage: stateful resources are retained and
+	// the table is deletion-protected.
+	ProdStage = "prod"
+	// DevStage marks a throwaway stack: destroying it deletes its data.
+	DevStage = "dev"
+)
+
+// Sizing and limits of the deployment. They are constants, not props, so the
+// tests pin what is deployed.
+const (
+	// functionMemoryMB is the function's memory; CPU scales with it.
+	functionMemoryMB = 512
+	// functionTimeoutSeconds stays well under API Gateway's 29 s integration
+	// timeout, so a slow call ends as the service's own error, not a 504.
+	functionTimeoutSeconds = 10
+	// throttleRate and throttleBurst cap the whole stage (requests per second
+	// and bucket size) so a runaway client cannot drain the account's Lambda
+	// concurrency or DynamoDB budget.
+	throttleRate  = 100
+	throttleBurst = 200
+	// cursorSecretLength is the generated HMAC key's length, three times
+	// cursor.MinKeyLen.
+	cursorSecretLength = 48
+	// logRetention keeps function and access logs long enough to investigate
+	// an incident without keeping them forever.
+	logRetention = awslogs.RetentionDays_ONE_MONTH
+	// defaultLogLevel is LOG_LEVEL when the props leave it empty.
+	defaultLogLevel = "info"
+	// bootstrapFile is the executable the provided.al2023 runtime starts.
+	bootstrapFile = "bootstrap"
+)
+
+// dynamoActions are exactly the calls kit/dynamo makes. TransactWriteItems
+// has no action of its own: IAM authorizes each item of a transaction by
+// its per-item action (ConditionCheckItem for condition checks).
+var dynamoActions = []string{
+	"dynamodb:ConditionCheckItem",
+	"dynamodb:DeleteItem",
+	"dynamodb:GetItem",
+	"dynamodb:PutItem",
+	"dynamodb:Query",
+	"dynamodb:UpdateItem",
+}
+
+// stagePattern keeps stage names valid in stack names, API Gateway stage
+// names and resource names alike.
+var stagePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+
+// ServiceStackProps configures NewServiceStack.
+type ServiceStackProps struct {
+	awscdk.StackProps
+	// AssetDir is the directory holding the bootstrap binary that make build
+	// writes (linux/arm64). Only its contents are uploaded.
+	AssetDir string
+	// Stage names the deployment. It defaults to ProdStage; DevStage makes
+	// the table, the secret and the log groups deletable with the stack.
+	Stage string
+	// LogLevel is the service's LOG_LEVEL; it defaults to "info".
+	LogLevel string
+}
+
+// StackName is the CloudFormation stack name of a stage, so stages of the
+// same account and region never collide.
+func StackName(stage string) string {
+	return "LambdakitProducts-" + stage
+}
+
+// ServiceStack is the deployed service: the table, the function, the API
+// and the secret the function signs paging tokens with.
+type ServiceStack struct {
+	awscdk.Stack
+	// Table is the single table, laid out by dynamo.Layout.
+	Table awsdynamodb.Table
+	// Function runs the service binary.
+	Function awslambda.Function
+	// API is the REST API in front of Function.
+	API awsapigateway.RestApi
+	// Methods are API's five methods, all AWS_IAM-authorized.
+	Methods []awsapigateway.Method
+	// Secret holds CURSOR_SECRET, the paging-token signing key.
+	Secret awssecretsmanager.Secret
+}
+
+// NewServiceStack defines the service's stack in scope. It fails when the
+// stage name is invalid or AssetDir holds no bootstrap binary, because a
+// stack without its code would only fail later, at deploy time.
+func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackProps) (*ServiceStack, error) {
+	if props == nil {
+		props = &ServiceStackProps{}
+	}
+	stage := props.Stage
+	if stage == "" {
+		stage = ProdStage
+	}
+	if !stagePattern.MatchString(stage) {
+		return nil, fmt.Errorf("stage %q: want lower-case letters, digits and dashes, starting with a letter, at most 20", stage)
+	}
+	if err := checkAsset(props.AssetDir); err != nil {
+		return nil, err
+	}
+	logLevel := props.LogLevel
+	if logLevel == "" {
+		logLevel = defaultLogLevel
+	}
+
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	awscdk.Tags_Of(stack).Add(jsii.String("project"), jsii.String("lambdakit"), nil)
+	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(stage), nil)
+
+	// Data outlives a prod stack: deleting the stack (or replacing a
+	// resource) leaves the table, the secret and the logs behind. Only a
+	// dev stack may take them along.
+	removal := awscdk.RemovalPolicy_RETAIN
+	if stage == DevStage {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+
+	s := &ServiceStack{Stack: stack}
+	s.Table = newTable(stack, removal)
+	s.Secret = newCursorSecret(stack, removal)
+	s.Function = newFunction(stack, props.AssetDir, logLevel, removal, s.Table, s.Secret)
+	s.API, s.Methods = newAPI(stack, stage, removal, s.Function)
+	suppressFindings(s)
+
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Base URL of the products API (append products); calls must be SigV4-signed for execute-api"),
+		Value:       s.API.Url(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("DynamoDB table holding every entity"),
+		Value:       s.Table.TableName(),
+	})
+	return s, nil
+}
+
+// checkAsset makes sure dir holds a regular bootstrap file.
+func checkAsset(dir string) error {
+	if dir == "" {
+		return errors.New("asset directory is empty: pass the directory holding the bootstrap binary")
+	}
+	path := filepath.Join(dir, bootstrapFile)
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("lambda asset: %w (run make build first, or pass -c asset=DIR)", err)
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("lambda asset: %s is not a regular file", path)
+	}
+	return nil
+}
+
+// newTable builds the single table from dynamo.Layout, the same definition
+// the service creates its local tables from, so the two cannot drift.
+func newTable(stack awscdk.Stack, removal awscdk.RemovalPolicy) awsdynamodb.Table {
+	layout := dynamo.Layout()
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: stringAttr(layout.Keys.PartitionKey),
+		SortKey:      stringAttr(layout.Keys.SortKey),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection:  jsii.Bool(removal == awscdk.RemovalPolicy_RETAIN),
+		RemovalPolicy:       removal,
+		TimeToLiveAttribute: jsii.String(layout.TTLAttribute),
+	})
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(layout.ListIndex.Name),
+		PartitionKey:   stringAttr(layout.ListIndex.Keys.PartitionKey),
+		SortKey:        stringAttr(layout.ListIndex.Keys.SortKey),
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+	return table
+}
+
+// stringAttr is a string key attribute; the layout has no other kind.
+func stringAttr(name string) *awsdynamodb.Attribute {
+	return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+}
+
+// newCursorSecret generates the HMAC key that signs paging tokens. One key
+// per stack keeps tokens valid across every instance of the function.
+func newCursorSecret(stack awscdk.Stack, removal awscdk.RemovalPolicy) awssecretsmanager.Secret {
+	return awssecretsmanager.NewSecret(stack, jsii.String("CursorSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("HMAC key signing the products API's paging tokens (CURSOR_SECRET)"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(cursorSecretLength),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: removal,
+	})
+}
+
+// newFunction builds the Lambda function and its role. The role is written
+// out by hand instead of using AWSLambdaBasicExecutionRole, whose logs
+// permissions cover every log group of the account.
+func newFunction(stack awscdk.Stack, assetDir, logLevel string, removal awscdk.RemovalPolicy,
+	table awsdynamodb.Table, secret awssecretsmanager.Secret,
+) awslambda.Function {
+	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		Retention:     logRetention,
+		RemovalPolicy: removal,
+	})
+	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Products function: its log group, its table and index, X-Ray"),
+	})
+	logs.GrantWrite(role)
+
+	layout := dynamo.Layout()
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("ServiceTableAccess"),
+		Actions: jsii.Strings(dynamoActions...),
+		Resources: &[]*string{
+			table.TableArn(),
+			jsii.String(*table.TableArn() + "/index/" + layout.ListIndex.Name),
+		},
+	}))
+
+	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String("Products API (lambdakit)"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String(bootstrapFile),
+		// A prebuilt directory asset: synth needs neither Docker nor Go
+		// cross-compilation, only the binary make build left behind.
+		Code:       awslambda.Code_FromAsset(jsii.String(assetDir), nil),
+		MemorySize: jsii.Number(functionMemoryMB),
+		Timeout:    awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
+		Role:       role,
+		LogGroup:   logs,
+		Tracing:    awslambda.Tracing_ACTIVE,
+		Environment: &map[string]*string{
+			"TABLE_NAME": table.TableName(),
+			"LOG_LEVEL":  jsii.String(logLevel),
+			// A {{resolve:secretsmanager:...}} dynamic reference:
+			// CloudFormation fills it in at deploy time, so the key is in
+			// neither the template nor the cloud assembly.
+			"CURSOR_SECRET": secret.SecretValue().UnsafeUnwrap(),
+		},
+	})
+	return fn
+}
+
+// newAPI builds the REST API in front of fn: IAM-authorized methods, a
+// throttled stage, JSON access logs.
+func newAPI(stack awscdk.Stack, stage string, removal awscdk.RemovalPolicy, fn awslambda.Function) (awsapigateway.RestApi, []awsapigateway.Method) {
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     logRetention,
+		RemovalPolicy: removal,
+	})
+	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
+		RestApiName: jsii.String("lambdakit-products-" + stage),
+		Description: jsii.String("Products API (lambdakit), SigV4 (AWS_IAM) authorized"),
+		// Regional: callers are AWS principals signing requests, usually
+		// in the same region; an edge distribution would add nothing.
+		EndpointTypes: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		// Execution logging (LoggingLevel below) needs the account-level
+		// API Gateway CloudWatch role. The stack sets it so a fresh account
+		// works. The role is retained even by a dev stack because the
+		// setting is shared by every API of the account and region.
+		CloudWatchRole:              jsii.Bool(true),
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		DefaultMethodOptions: &awsapigateway.MethodOptions{
+			AuthorizationType: awsapigateway.AuthorizationType_IAM,
+		},
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            jsii.String(stage),
+			ThrottlingRateLimit:  jsii.Number(throttleRate),
+			ThrottlingBurstLimit: jsii.Number(throttleBurst),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat())),
+			TracingEnabled:       jsii.Bool(true),
+			// Full request/response logging would write product data and
+			// signed headers to CloudWatch; errors are enough.
+			DataTraceEnabled: jsii.Bool(false),
+			LoggingLevel:     awsapigateway.MethodLoggingLevel_ERROR,
+		},
+	})
+	// RestApi always adds an "Endpoint" output with a generated name; the
+	// stack's own ApiUrl output replaces it.
+	api.Node().TryRemoveChild(jsii.String("Endpoint"))
+
+	// Proxy integration: the service routes and answers. Test invocations
+	// from the console are not allowed, so the function grants API Gateway
+	// exactly the five deployed methods.
+	integration := awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{
+		Proxy:           jsii.Bool(true),
+		AllowTestInvoke: jsii.Bool(false),
+	})
+	products := api.Root().AddResource(jsii.String("products"), nil)
+	product := products.AddResource(jsii.String("{id}"), nil)
+	var methods []awsapigateway.Method
+	for _, m := range []struct {
+		resource awsapigateway.Resource
+		verb     string
+	}{
+		{products, "POST"},
+		{products, "GET"},
+		{product, "GET"},
+		{product, "PUT"},
+		{product, "DELETE"},
+	} {
+		methods = append(methods, m.resource.AddMethod(jsii.String(m.verb), integration, &awsapigateway.MethodOptions{
+			AuthorizationType: awsapigateway.AuthorizationType_IAM,
+		}))
+	}
+	return api, methods
+}
+
+// accessLogFormat is the stage's access log line: one JSON object with who
+// called (the IAM principal), what, and how it went.
+func accessLogFormat() string {
+	fields := map[string]*string{
+		"requestId":          awsapigateway.AccessLogField_ContextRequestId(),
+		"extendedRequestId":  awsapigateway.AccessLogField_ContextExtendedRequestId(),
+		"requestTime":        awsapigateway.AccessLogField_ContextRequestTime(),
+		"ip":                 awsapigateway.AccessLogField_ContextIdentitySourceIp(),
+		"caller":             awsapigateway.AccessLogField_ContextIdentityCaller(),
+		"userArn":            awsapigateway.AccessLogField_ContextIdentityUserArn(),
+		"userAgent":          awsapigateway.AccessLogField_ContextIdentityUserAgent(),
+		"httpMethod":         awsapigateway.AccessLogField_ContextHttpMethod(),
+		"resourcePath":       awsapigateway.AccessLogField_ContextResourcePath(),
+		"path":               awsapigateway.AccessLogField_ContextPath(),
+		"protocol":           awsapigateway.AccessLogField_ContextProtocol(),
+		"status":             awsapigateway.AccessLogField_ContextStatus(),
+		"responseLength":     awsapigateway.AccessLogField_ContextResponseLength(),
+		"responseLatency":    awsapigateway.AccessLogField_ContextResponseLatency(),
+		"integrationStatus":  awsapigateway.AccessLogField_ContextIntegrationStatus(),
+		"integrationLatency": awsapigateway.AccessLogField_ContextIntegrationLatency(),
+		"errorMessage":       awsapigateway.AccessLogField_ContextErrorMessage(),
+		"xrayTraceId":        awsapigateway.AccessLogField_ContextXrayTraceId(),
+	}
+	b, err := json.Marshal(fields)
+	if err != nil { // a map of strings always marshals
+		panic(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,594 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/dynamo"
+)
+
+func TestTableIsBuiltFromLayout(t *testing.T) {
+	f := synth(t, ProdStage)
+	_, table := f.only(t, "AWS::DynamoDB::Table")
+	got := props(table)
+
+	// The service's own CreateTable input, from the same dynamo.Layout: the
+	// deployed table must declare the same keys, index and attributes.
+	in := dynamo.Layout().CreateTableInput("any")
+	keys := func(ks []types.KeySchemaElement) []any {
+		var out []any
+		for _, k := range ks {
+			out = append(out, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+		}
+		return out
+	}
+	var attrs []string
+	for _, a := range in.AttributeDefinitions {
+		attrs = append(attrs, *a.AttributeName+":"+string(a.AttributeType))
+	}
+	var gotAttrs []string
+	for _, a := range got["AttributeDefinitions"].([]any) {
+		m := a.(map[string]any)
+		gotAttrs = append(gotAttrs, fmt.Sprint(m["AttributeName"], ":", m["AttributeType"]))
+	}
+	if !slices.Equal(sorted(gotAttrs), sorted(attrs)) {
+		t.Errorf("AttributeDefinitions = %v, want %v", gotAttrs, attrs)
+	}
+	if want := keys(in.KeySchema); !sameJSON(got["KeySchema"], want) {
+		t.Errorf("KeySchema = %s, want %s", asJSON(got["KeySchema"]), asJSON(want))
+	}
+	var wantGSI []any
+	for _, gsi := range in.GlobalSecondaryIndexes {
+		wantGSI = append(wantGSI, map[string]any{
+			"IndexName":  *gsi.IndexName,
+			"KeySchema":  keys(gsi.KeySchema),
+			"Projection": map[string]any{"ProjectionType": string(gsi.Projection.ProjectionType)},
+		})
+	}
+	if !sameJSON(got["GlobalSecondaryIndexes"], wantGSI) {
+		t.Errorf("GlobalSecondaryIndexes = %s, want %s", asJSON(got["GlobalSecondaryIndexes"]), asJSON(wantGSI))
+	}
+	wantTTL := map[string]any{"AttributeName": dynamo.Layout().TTLAttribute, "Enabled": true}
+	if !sameJSON(got["TimeToLiveSpecification"], wantTTL) {
+		t.Errorf("TimeToLiveSpecification = %s, want %s", asJSON(got["TimeToLiveSpecification"]), asJSON(wantTTL))
+	}
+	// The table name is CloudFormation's, so stages never collide.
+	if hasKey(got, "TableName") {
+		t.Errorf("TableName is fixed to %v, want a generated name", got["TableName"])
+	}
+}
+
+func TestTableBillingAndRecovery(t *testing.T) {
+	f := synth(t, ProdStage)
+	check(t, "table billing and PITR", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+			"BillingMode": "PAY_PER_REQUEST",
+			"PointInTimeRecoverySpecification": map[string]any{
+				"PointInTimeRecoveryEnabled": true,
+			},
+		})
+	})
+	// No provisioned capacity may sneak in next to on-demand billing.
+	_, table := f.only(t, "AWS::DynamoDB::Table")
+	if hasKey(props(table), "ProvisionedThroughput") {
+		t.Errorf("table has ProvisionedThroughput %v", props(table)["ProvisionedThroughput"])
+	}
+}
+
+func TestStageDecidesRetention(t *testing.T) {
+	tests := []struct {
+		stage      string
+		policy     string
+		protection bool
+	}{
+		{ProdStage, "Retain", true},
+		{DevStage, "Delete", false},
+		{"staging", "Retain", true}, // only dev is throwaway
+	}
+	for _, tt := range tests {
+		t.Run(tt.stage, func(t *testing.T) {
+			f := synth(t, tt.stage)
+			if got := *f.stack.StackName(); got != "LambdakitProducts-"+tt.stage {
+				t.Errorf("stack name = %s, want LambdakitProducts-%s", got, tt.stage)
+			}
+			_, table := f.only(t, "AWS::DynamoDB::Table")
+			if got := props(table)["DeletionProtectionEnabled"]; got != tt.protection {
+				t.Errorf("DeletionProtectionEnabled = %v, want %v", got, tt.protection)
+			}
+			for _, typ := range []string{"AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"} {
+				rs := f.resources(typ)
+				if len(rs) == 0 {
+					t.Errorf("no %s", typ)
+				}
+				for id, r := range rs {
+					if r["DeletionPolicy"] != tt.policy || r["UpdateReplacePolicy"] != tt.policy {
+						t.Errorf("%s %s: DeletionPolicy %v, UpdateReplacePolicy %v, want %s",
+							typ, id, r["DeletionPolicy"], r["UpdateReplacePolicy"], tt.policy)
+					}
+				}
+			}
+			// The API's stage carries the deployment stage's name.
+			_, apiStage := f.only(t, "AWS::ApiGateway::Stage")
+			if got := props(apiStage)["StageName"]; got != tt.stage {
+				t.Errorf("API stage name = %v, want %s", got, tt.stage)
+			}
+		})
+	}
+}
+
+func TestFunction(t *testing.T) {
+	f := synth(t, ProdStage)
+	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
+	secretID, _ := f.only(t, "AWS::SecretsManager::Secret")
+	// One function: no log-retention or other custom-resource handlers.
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	p := props(fn)
+
+	want := map[string]any{
+		"Runtime":       "provided.al2023",
+		"Architectures": []any{"arm64"},
+		"Handler":       "bootstrap",
+		"MemorySize":    512,
+		"Timeout":       10,
+		"TracingConfig": map[string]any{"Mode": "Active"},
+	}
+	for k, v := range want {
+		if !sameJSON(p[k], v) {
+			t.Errorf("%s = %s, want %s", k, asJSON(p[k]), asJSON(v))
+		}
+	}
+	if timeout, _ := p["Timeout"].(float64); timeout <= 0 || timeout >= 29 {
+		t.Errorf("Timeout = %v s, want under API Gateway's 29 s", p["Timeout"])
+	}
+	// A zip of the asset directory: nothing to build with Docker.
+	code, _ := p["Code"].(map[string]any)
+	if key, _ := code["S3Key"].(string); !strings.HasSuffix(key, ".zip") {
+		t.Errorf("Code = %s, want a zip file asset", asJSON(code))
+	}
+
+	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+	wantEnv := map[string]any{
+		"TABLE_NAME": ref(tableID),
+		"LOG_LEVEL":  "info",
+		// Resolved by CloudFormation at deploy time: the key itself is in
+		// neither the template nor the cloud assembly.
+		"CURSOR_SECRET": map[string]any{"Fn::Join": []any{"", []any{
+			"{{resolve:secretsmanager:", ref(secretID), ":SecretString:::}}",
+		}}},
+	}
+	if !sameJSON(env, wantEnv) {
+		t.Errorf("environment = %s, want %s", asJSON(env), asJSON(wantEnv))
+	}
+
+	// Logs go to the stack's own log group, which has a retention.
+	cfg, _ := p["LoggingConfig"].(map[string]any)
+	logRef, _ := cfg["LogGroup"].(map[string]any)
+	logID, _ := logRef["Ref"].(string)
+	group, ok := f.resources("AWS::Logs::LogGroup")[logID]
+	if !ok {
+		t.Fatalf("LoggingConfig = %s, want a Ref to a log group of the stack", asJSON(cfg))
+	}
+	if got := props(group)["RetentionInDays"]; got != float64(30) {
+		t.Errorf("function log retention = %v days, want 30", got)
+	}
+}
+
+func TestCursorSecretIsGenerated(t *testing.T) {
+	f := synth(t, ProdStage)
+	_, secret := f.only(t, "AWS::SecretsManager::Secret")
+	gen, _ := props(secret)["GenerateSecretString"].(map[string]any)
+	n, _ := gen["PasswordLength"].(float64)
+	if int(n) != cursorSecretLength || int(n) < cursor.MinKeyLen {
+		t.Errorf("PasswordLength = %v, want %d (at least cursor.MinKeyLen %d)", gen["PasswordLength"], cursorSecretLength, cursor.MinKeyLen)
+	}
+	if gen["ExcludePunctuation"] != true {
+		t.Errorf("ExcludePunctuation = %v, want true", gen["ExcludePunctuation"])
+	}
+	if hasKey(props(secret), "SecretString") {
+		t.Error("secret has a literal SecretString in the template")
+	}
+}
+
+// iamForAPI maps each method of dynamo.API, the repository's whole view of
+// DynamoDB, to the IAM actions it needs. TransactWriteItems is authorized
+// per item: puts, updates, deletes and condition checks.
+var iamForAPI = map[string][]string{
+	"GetItem":            {"dynamodb:GetItem"},
+	"PutItem":            {"dynamodb:PutItem"},
+	"UpdateItem":         {"dynamodb:UpdateItem"},
+	"DeleteItem":         {"dynamodb:DeleteItem"},
+	"Query":              {"dynamodb:Query"},
+	"TransactWriteItems": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+}
+
+func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
+	f := synth(t, ProdStage)
+	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
+
+	wantActions := []string{
+		"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+	}
+	// The same list, derived from the calls the service can make: a new
+	// DynamoDB call in kit/dynamo fails here until it is mapped and granted.
+	api := reflect.TypeFor[dynamo.API]()
+	var fromAPI []string
+	for i := range api.NumMethod() {
+		name := api.Method(i).Name
+		acts, ok := iamForAPI[name]
+		if !ok {
+			t.Errorf("dynamo.API.%s has no IAM mapping: grant its action in stack.go and map it in iamForAPI", name)
+		}
+		for _, a := range acts {
+			if !slices.Contains(fromAPI, a) {
+				fromAPI = append(fromAPI, a)
+			}
+		}
+	}
+	if !slices.Equal(sorted(fromAPI), wantActions) {
+		t.Errorf("actions needed by dynamo.API = %v, want %v", sorted(fromAPI), wantActions)
+	}
+
+	var granted []string
+	for _, s := range f.statements(t) {
+		var dynamoActs []string
+		for _, a := range s.actions {
+			if strings.HasPrefix(strings.ToLower(a), "dynamodb:") {
+				dynamoActs = append(dynamoActs, a)
+			}
+		}
+		if len(dynamoActs) == 0 {
+			continue
+		}
+		granted = append(granted, dynamoActs...)
+		wantRes := []any{
+			arnOf(tableID),
+			map[string]any{"Fn::Join": []any{"", []any{arnOf(tableID), "/index/" + dynamo.Layout().ListIndex.Name}}},
+		}
+		if !sameJSON(s.resources, wantRes) {
+			t.Errorf("%s: DynamoDB resources = %s, want the table and its index: %s", s.policy, asJSON(s.resources), asJSON(wantRes))
+		}
+	}
+	if !slices.Equal(sorted(granted), wantActions) {
+		t.Errorf("granted DynamoDB actions = %v, want exactly %v", sorted(granted), wantActions)
+	}
+}
+
+func TestNoWildcardPermissions(t *testing.T) {
+	f := synth(t, ProdStage)
+	for _, s := range f.statements(t) {
+		for _, a := range s.actions {
+			low := strings.ToLower(a)
+			if strings.Contains(low, "*") || strings.Contains(low, "scan") {
+				t.Errorf("%s grants %s", s.policy, a)
+			}
+		}
+		for _, r := range s.resources {
+			if r != "*" {
+				continue
+			}
+			// X-Ray has no resource-level permissions; nothing else may
+			// use Resource "*".
+			if want := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}; !slices.Equal(sorted(s.actions), want) {
+				t.Errorf("%s grants %v on Resource *, only %v may be", s.policy, s.actions, want)
+			}
+		}
+	}
+}
+
+func TestFunctionRole(t *testing.T) {
+	f := synth(t, ProdStage)
+	fnID, fn := f.only(t, "AWS::Lambda::Function")
+	roleID := props(fn)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	role := f.resources("AWS::IAM::Role")[roleID]
+	if role == nil {
+		t.Fatalf("%s's role %s is not in the stack", fnID, roleID)
+	}
+	// Written-out permissions only: no AWSLambdaBasicExecutionRole.
+	if m := props(role)["ManagedPolicyArns"]; m != nil {
+		t.Errorf("function role has managed policies %s", asJSON(m))
+	}
+	trust := asJSON(props(role)["AssumeRolePolicyDocument"])
+	if !strings.Contains(trust, `"Service":"lambda.amazonaws.com"`) {
+		t.Errorf("function role trust = %s, want lambda.amazonaws.com", trust)
+	}
+	// It writes only to its own log group.
+	logID := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+	for _, s := range f.statements(t) {
+		if !slices.ContainsFunc(s.actions, func(a string) bool { return strings.HasPrefix(a, "logs:") }) {
+			continue
+		}
+		if want := []any{arnOf(logID)}; !sameJSON(s.resources, want) {
+			t.Errorf("%s: logs resources = %s, want %s", s.policy, asJSON(s.resources), asJSON(want))
+		}
+		if want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}; !slices.Equal(sorted(s.actions), want) {
+			t.Errorf("%s: logs actions = %v, want %v", s.policy, s.actions, want)
+		}
+	}
+}
+
+func TestAPIMethodsAreIAMAuthorizedLambdaProxies(t *testing.T) {
+	f := synth(t, ProdStage)
+	fnID, _ := f.only(t, "AWS::Lambda::Function")
+	apiID, _ := f.only(t, "AWS::ApiGateway::RestApi")
+
+	// Resource paths, resolved through ParentId.
+	resources := f.resources("AWS::ApiGateway::Resource")
+	var path func(id string) string
+	path = func(id string) string {
+		p := props(resources[id])
+		parent := p["ParentId"].(map[string]any)
+		if parentRef, ok := parent["Ref"].(string); ok {
+			return path(parentRef) + "/" + p["PathPart"].(string)
+		}
+		if !sameJSON(parent, map[string]any{"Fn::GetAtt": getAtt(apiID, "RootResourceId")}) {
+			t.Errorf("resource %s hangs off %s", id, asJSON(parent))
+		}
+		return "/" + p["PathPart"].(string)
+	}
+
+	var routes []string
+	for id, m := range f.resources("AWS::ApiGateway::Method") {
+		p := props(m)
+		route := fmt.Sprintf("%s %s", p["HttpMethod"], path(p["ResourceId"].(map[string]any)["Ref"].(string)))
+		routes = append(routes, route)
+		if p["AuthorizationType"] != "AWS_IAM" {
+			t.Errorf("%s (%s): AuthorizationType = %v, want AWS_IAM", route, id, p["AuthorizationType"])
+		}
+		integ, _ := p["Integration"].(map[string]any)
+		if integ["Type"] != "AWS_PROXY" || integ["IntegrationHttpMethod"] != "POST" {
+			t.Errorf("%s: integration %v %v, want an AWS_PROXY (POST) integration", route, integ["Type"], integ["IntegrationHttpMethod"])
+		}
+		if !strings.Contains(asJSON(integ["Uri"]), asJSON(arnOf(fnID))) {
+			t.Errorf("%s: integration URI %s does not invoke the function", route, asJSON(integ["Uri"]))
+		}
+	}
+	want := []string{"DELETE /products/{id}", "GET /products", "GET /products/{id}", "POST /products", "PUT /products/{id}"}
+	if !slices.Equal(sorted(routes), want) {
+		t.Errorf("routes = %v, want %v", sorted(routes), want)
+	}
+
+	// API Gateway may invoke the function through those methods only (no
+	// console test invocations, no wildcard method).
+	perms := f.resources("AWS::Lambda::Permission")
+	if len(perms) != len(want) {
+		t.Errorf("%d Lambda permissions, want %d", len(perms), len(want))
+	}
+	for id, p := range perms {
+		src := asJSON(props(p)["SourceArn"])
+		if strings.Contains(src, "test-invoke-stage") || strings.Contains(src, `/*/*`) {
+			t.Errorf("permission %s: SourceArn %s is wider than one deployed method", id, src)
+		}
+	}
+}
+
+func TestAPIStageThrottlingAndLogs(t *testing.T) {
+	f := synth(t, ProdStage)
+	check(t, "stage method settings", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
+			"MethodSettings": []any{map[string]any{
+				"HttpMethod":           "*",
+				"ResourcePath":         "/*",
+				"ThrottlingRateLimit":  100,
+				"ThrottlingBurstLimit": 200,
+				"DataTraceEnabled":     false,
+				"LoggingLevel":         "ERROR",
+			}},
+			"TracingEnabled": true,
+		})
+	})
+	check(t, "regional endpoint", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
+			"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
+		})
+	})
+
+	_, stage := f.only(t, "AWS::ApiGateway::Stage")
+	logs, _ := props(stage)["AccessLogSetting"].(map[string]any)
+	var format map[string]string
+	if err := json.Unmarshal([]byte(fmt.Sprint(logs["Format"])), &format); err != nil {
+		t.Errorf("access log format %q is not a JSON object: %v", logs["Format"], err)
+	}
+	for _, k := range []string{"requestId", "userArn", "httpMethod", "resourcePath", "status", "integrationLatency"} {
+		if !strings.HasPrefix(format[k], "$context.") {
+			t.Errorf("access log field %s = %q, want a $context variable", k, format[k])
+		}
+	}
+	// The destination is one of the stack's log groups, with a retention.
+	dest := asJSON(logs["DestinationArn"])
+	found := false
+	for id, g := range f.resources("AWS::Logs::LogGroup") {
+		if strings.Contains(dest, asJSON(ref(id))) {
+			found = true
+			if got := props(g)["RetentionInDays"]; got != float64(30) {
+				t.Errorf("access log group retention = %v, want 30", got)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("access log destination %s is not a log group of the stack", dest)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	f := synth(t, ProdStage)
+	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
+	apiID, _ := f.only(t, "AWS::ApiGateway::RestApi")
+	outputs, _ := f.json["Outputs"].(map[string]any)
+	var names []string
+	for name := range outputs {
+		names = append(names, name)
+	}
+	if want := []string{"ApiUrl", "TableName"}; !slices.Equal(sorted(names), want) {
+		t.Fatalf("outputs = %v, want %v", sorted(names), want)
+	}
+	if got := outputs["TableName"].(map[string]any)["Value"]; !sameJSON(got, ref(tableID)) {
+		t.Errorf("TableName output = %s, want the table's name", asJSON(got))
+	}
+	url := asJSON(outputs["ApiUrl"].(map[string]any)["Value"])
+	if !strings.Contains(url, `"https://"`) || !strings.Contains(url, asJSON(ref(apiID))) {
+		t.Errorf("ApiUrl output = %s, want the API's https URL", url)
+	}
+}
+
+// nagLine is a line of cdk-nag's JSON report.
+type nagLine struct {
+	RuleID          string `json:"ruleId"`
+	ResourceID      string `json:"resourceId"`
+	Compliance      string `json:"compliance"`
+	ExceptionReason string `json:"exceptionReason"`
+}
+
+func TestCdkNagFindingsAreFixedOrSuppressed(t *testing.T) {
+	f := synth(t, ProdStage)
+	annotations := assertions.Annotations_FromStack(f.stack.Stack)
+	nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
+	for _, m := range *annotations.FindError(jsii.String("*"), nag) {
+		t.Errorf("cdk-nag error: %s", asJSON(m))
+	}
+	for _, m := range *annotations.FindWarning(jsii.String("*"), nag) {
+		t.Errorf("cdk-nag warning: %s", asJSON(m))
+	}
+
+	// The report proves the rules ran, and pins what is suppressed where.
+	files, err := filepath.Glob(filepath.Join(f.outdir, "AwsSolutions-*NagReport.json"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("cdk-nag reports in %s: %v (%v), want one", f.outdir, files, err)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct{ Lines []nagLine }
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatal(err)
+	}
+	stackPrefix := *f.stack.StackName() + "/"
+	suppressed := map[string][]string{}
+	compliant := map[string]bool{}
+	for _, l := range report.Lines {
+		switch l.Compliance {
+		case "Compliant":
+			compliant[l.RuleID] = true
+		case "Suppressed":
+			if len(l.ExceptionReason) < 40 {
+				t.Errorf("%s on %s: reason %q is too thin", l.RuleID, l.ResourceID, l.ExceptionReason)
+			}
+			suppressed[l.RuleID] = append(suppressed[l.RuleID], strings.TrimPrefix(l.ResourceID, stackPrefix))
+		default:
+			t.Errorf("%s on %s: %s", l.RuleID, l.ResourceID, l.Compliance)
+		}
+	}
+	// Fixed rather than suppressed: PITR, access logs, authorization,
+	// execution logging, and the function role (no managed policy).
+	for _, rule := range []string{"AwsSolutions-DDB3", "AwsSolutions-APIG1", "AwsSolutions-APIG4", "AwsSolutions-APIG6", "AwsSolutions-IAM4"} {
+		if !compliant[rule] {
+			t.Errorf("%s is not reported compliant", rule)
+		}
+	}
+	wantSuppressed := map[string][]string{
+		"AwsSolutions-APIG2": {"Api/Resource"},
+		"AwsSolutions-APIG3": {"Api/DeploymentStage.prod/Resource"},
+		"AwsSolutions-COG4": {
+			"Api/Default/products/GET/Resource", "Api/Default/products/POST/Resource",
+			"Api/Default/products/{id}/DELETE/Resource", "Api/Default/products/{id}/GET/Resource",
+			"Api/Default/products/{id}/PUT/Resource",
+		},
+		"AwsSolutions-IAM4": {"Api/CloudWatchRole/Resource"},
+		"AwsSolutions-IAM5": {"FunctionRole/DefaultPolicy/Resource"},
+		"AwsSolutions-SMG4": {"CursorSecret/Resource"},
+	}
+	for rule := range suppressed { // each synthesis appends to the report
+		slices.Sort(suppressed[rule])
+		suppressed[rule] = slices.Compact(suppressed[rule])
+	}
+	if !reflect.DeepEqual(suppressed, wantSuppressed) {
+		t.Errorf("suppressed findings = %v, want %v", suppressed, wantSuppressed)
+	}
+}
+
+// TestCdkNagCatchesFindings guards the test above against passing vacuously:
+// the same checks, with the same flags, must fail synthesis of a stack with
+// an unsuppressed finding (a secret without rotation).
+func TestCdkNagCatchesFindings(t *testing.T) {
+	ctx := cdkContext(t)
+	outdir := filepath.Join(tempRoot, "control")
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	stack := awscdk.NewStack(app, jsii.String("Control"), nil)
+	awssecretsmanager.NewSecret(stack, jsii.String("Secret"), nil)
+	AddComplianceChecks(app)
+	_, err := templateOf(stack, outdir)
+	if err == nil || !strings.Contains(err.Error(), "AwsSolutions-SMG4") {
+		t.Errorf("synthesis error = %v, want one reporting AwsSolutions-SMG4", err)
+	}
+}
+
+func TestNewServiceStackRejectsBadInput(t *testing.T) {
+	good := filepath.Join(tempRoot, "reject", "good")
+	noBinary := filepath.Join(tempRoot, "reject", "empty")
+	dirBinary := filepath.Join(tempRoot, "reject", "dir")
+	for _, d := range []string{good, noBinary, filepath.Join(dirBinary, bootstrapFile)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(good, bootstrapFile), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, asset, stage, wantErr string
+	}{
+		{"no asset dir", "", "dev", "asset directory is empty"},
+		{"missing dir", filepath.Join(tempRoot, "reject", "nope"), "dev", "run make build first"},
+		{"no bootstrap", noBinary, "dev", "run make build first"},
+		{"bootstrap is a directory", dirBinary, "dev", "not a regular file"},
+		{"upper-case stage", good, "Prod", "stage"},
+		{"underscore stage", good, "my_stage", "stage"},
+		{"long stage", good, strings.Repeat("a", 21), "stage"},
+	}
+	app := awscdk.NewApp(nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewServiceStack(app, "Reject", &ServiceStackProps{AssetDir: tt.asset, Stage: tt.stage})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestLambdaBinaryHasNoCDK keeps CDK and jsii out of the service binary:
+// they belong to this module only.
+func TestLambdaBinaryHasNoCDK(t *testing.T) {
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-e", "-deps", "-tags", "lambda.norpc", "./bootstrap")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/lambdakit/lambdakit/kit/dynamo") {
+		t.Fatalf("go list -deps ./bootstrap = %d packages without kit/dynamo: not the service", len(deps))
+	}
+	for _, d := range deps {
+		if strings.Contains(d, "aws-cdk-go") || strings.Contains(d, "jsii-runtime-go") ||
+			strings.Contains(d, "constructs-go") || strings.Contains(d, "cdk-nag-go") {
+			t.Errorf("the service binary depends on %s", d)
+		}
+	}
+}
