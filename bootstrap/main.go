@@ -13,23 +13,27 @@ import (
 )
 
 func main() {
-	fx.New(app()).Run()
+	fx.New(
+		fx.Provide(configFromEnv, newLogger),
+		components(),
+		fx.Invoke(serve),
+	).Run()
 }
 
-// app is the whole service as one fx option, so tests can start it too.
-func app() fx.Option {
+// components is the service without its configuration, logger and
+// transport: every port bound to its adapter. Tests start it with their own
+// configuration and logger.
+func components() fx.Option {
 	return fx.Options(
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log}
 			l.UseLogLevel(zapcore.DebugLevel) // wiring events are noise at info
 			return l
 		}),
-		fx.Provide(configFromEnv, newLogger),
 		storage,
 		service,
 		// Each entity module, with the repository of its entity.
 		fx.Provide(repository[products.Product]),
 		products.Module,
-		fx.Invoke(serve),
 	)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -59,6 +60,13 @@ func newDynamoClient(cfg Config) (*dynamodb.Client, error) {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
 	return dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		// Retries back off quickly enough that several fit in a request's
+		// deadline, which bounds them all; once the SDK's retry quota is
+		// spent during an outage, calls fail fast instead of piling up.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 4
+			so.MaxBackoff = time.Second
+		})
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 			// DynamoDB Local's CRC32 headers do not always match what it
@@ -100,8 +108,10 @@ var service = fx.Options(
 		func() kit.Clock { return kit.SystemClock{} },
 		func(c kit.Clock) kit.IDs { return kit.UUIDv7{Clock: c} },
 		func() *command.Bus { return command.NewBus() },
-		func(cfg Config, log *zap.Logger) *apigw.Router {
-			return apigw.NewRouter(log, apigw.WithBudget(cfg.RequestBudget))
+		func(cfg Config, log *zap.Logger, table dynamo.Table, clock kit.Clock) *apigw.Router {
+			return apigw.NewRouter(log,
+				apigw.WithBudget(cfg.RequestBudget),
+				apigw.WithIdempotency(dynamo.NewIdempotency(table), clock))
 		},
 	),
 )

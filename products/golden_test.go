@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
+	"github.com/lambdakit/lambdakit/kit/idempotency"
 	"github.com/lambdakit/lambdakit/kit/memory"
 	"github.com/lambdakit/lambdakit/products"
 )
@@ -71,37 +73,45 @@ type fixedClock struct{ now time.Time }
 
 func (c *fixedClock) Now() time.Time { return c.now }
 
-// sequence hands out ids 00000000-0000-7000-8000-000000000001 and up.
-type sequence struct{ n int }
+// sequence hands out ids 00000000-0000-7000-8000-000000000001 and up, safely
+// from racing requests.
+type sequence struct{ n atomic.Int64 }
 
 func (s *sequence) NewID() string {
-	s.n++
-	return fmt.Sprintf("00000000-0000-7000-8000-%012d", s.n)
+	return fmt.Sprintf("00000000-0000-7000-8000-%012d", s.n.Add(1))
 }
 
-func newService(t *testing.T, repo kit.Repository[products.Product]) *service {
+// store is one adapter's storage: the product repository and the
+// idempotency records that commit with it.
+type store struct {
+	repo kit.Repository[products.Product]
+	idem idempotency.Store
+}
+
+func newService(t *testing.T, s store) *service {
 	t.Helper()
 	clock := &fixedClock{now: seedTime}
 	bus := command.NewBus()
-	if err := products.NewHandlers(repo, clock, &sequence{}).Register(bus); err != nil {
+	if err := products.NewHandlers(s.repo, clock, &sequence{}).Register(bus); err != nil {
 		t.Fatal(err)
 	}
-	router := apigw.NewRouter(zap.NewNop())
+	router := apigw.NewRouter(zap.NewNop(), apigw.WithIdempotency(s.idem, clock))
 	products.Routes(router, bus)
-	return &service{router: router, repo: repo, clock: clock}
+	return &service{router: router, repo: s.repo, clock: clock}
 }
 
 // adapters are the stores every golden case runs against.
-func adapters(t *testing.T) map[string]func(t *testing.T) kit.Repository[products.Product] {
+func adapters(t *testing.T) map[string]func(t *testing.T) store {
 	tokens, err := cursor.New(tokenKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]func(t *testing.T) kit.Repository[products.Product]{
-		"memory": func(*testing.T) kit.Repository[products.Product] {
-			return memory.NewRepository[products.Product](tokens)
+	return map[string]func(t *testing.T) store{
+		"memory": func(*testing.T) store {
+			idem := memory.NewIdempotency()
+			return store{memory.NewRepository[products.Product](tokens, memory.WithIdempotency(idem)), idem}
 		},
-		"dynamo": func(t *testing.T) kit.Repository[products.Product] {
+		"dynamo": func(t *testing.T) store {
 			table := ddb.NewTable(t)
 			others := dynamo.NewRepository[Other](table, tokens)
 			for i := range 5 {
@@ -109,7 +119,7 @@ func adapters(t *testing.T) map[string]func(t *testing.T) kit.Repository[product
 					t.Fatal(err)
 				}
 			}
-			return dynamo.NewRepository[products.Product](table, tokens)
+			return store{dynamo.NewRepository[products.Product](table, tokens), dynamo.NewIdempotency(table)}
 		},
 	}
 }
@@ -119,14 +129,14 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(events) == 0 {
 		t.Fatalf("no golden cases in %s (%v)", goldenDir, err)
 	}
-	for name, newRepo := range adapters(t) {
+	for name, newStore := range adapters(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			for _, path := range events {
 				name := strings.TrimSuffix(filepath.Base(path), ".event.json")
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					runGolden(t, newService(t, newRepo(t)), path)
+					runGolden(t, newService(t, newStore(t)), path)
 				})
 			}
 		})

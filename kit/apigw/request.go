@@ -31,20 +31,27 @@ type Request struct {
 // PathValue returns the path parameter the route pattern named, or "".
 func (r *Request) PathValue(name string) string { return r.params[name] }
 
-// Header returns the first value of the named header, matched without
-// regard to case, as API Gateway passes names as the client sent them.
+// Header returns the first value of the named header, or "".
 func (r *Request) Header(name string) string {
+	v, _ := r.LookupHeader(name)
+	return v
+}
+
+// LookupHeader returns the first value of the named header and whether the
+// request has it. Names match without regard to case, as API Gateway passes
+// them as the client sent them.
+func (r *Request) LookupHeader(name string) (string, bool) {
 	for k, vs := range r.Event.MultiValueHeaders {
 		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0]
+			return vs[0], true
 		}
 	}
 	for k, v := range r.Event.Headers {
 		if strings.EqualFold(k, name) {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // Query returns the query parameter's values; API Gateway keeps repeats

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/idempotency"
 	"github.com/lambdakit/lambdakit/kit/problem"
 )
 
@@ -40,6 +41,8 @@ type route struct {
 type Router struct {
 	log     *zap.Logger
 	budget  time.Duration
+	idem    idempotency.Store
+	clock   kit.Clock
 	routes  []route
 	invoked atomic.Bool
 }
@@ -184,7 +187,12 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 	default:
 		return problemResponse(problem.New(http.StatusNotFound, "No such route.")), nil
 	}
-	resp, cause = r.handler(ctx, &Request{Event: ev, params: params})
+	req := &Request{Event: ev, params: params}
+	if key, ok := req.LookupHeader(HeaderIdempotencyKey); ok && rt.idem != nil && ev.HTTPMethod == http.MethodPost {
+		resp, cause = rt.serveIdempotent(ctx, req, r, key)
+	} else {
+		resp, cause = r.handler(ctx, req)
+	}
 	if cause != nil {
 		p := problem.FromError(cause)
 		resp = problemResponse(p)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/idempotency"
 )
 
 const waitBudget = 30 * time.Second
@@ -90,12 +91,25 @@ func (r *Repository[T]) Create(ctx context.Context, entity T) (kit.Versioned[T],
 	if err != nil {
 		return kit.Versioned[T]{}, fmt.Errorf("build create condition: %w", err)
 	}
-	_, err = r.table.API.PutItem(ctx, &dynamodb.PutItemInput{
+	put := &types.Put{
 		TableName:                 aws.String(r.table.Name),
 		Item:                      item,
 		ConditionExpression:       cond.Condition(),
 		ExpressionAttributeNames:  cond.Names(),
 		ExpressionAttributeValues: cond.Values(),
+	}
+	if claim := idempotency.ClaimFrom(ctx); claim != nil {
+		if err := r.createClaimed(ctx, put, claim); err != nil {
+			return kit.Versioned[T]{}, fmt.Errorf("%s %s: %w", r.kind, entity.EntityID(), err)
+		}
+		return kit.Versioned[T]{Entity: entity, Version: 1}, nil
+	}
+	_, err = r.table.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 put.TableName,
+		Item:                      put.Item,
+		ConditionExpression:       put.ConditionExpression,
+		ExpressionAttributeNames:  put.ExpressionAttributeNames,
+		ExpressionAttributeValues: put.ExpressionAttributeValues,
 	})
 	var failed *types.ConditionalCheckFailedException
 	switch {
@@ -105,6 +119,40 @@ func (r *Repository[T]) Create(ctx context.Context, entity T) (kit.Versioned[T],
 		return kit.Versioned[T]{}, storeError("create", err)
 	}
 	return kit.Versioned[T]{Entity: entity, Version: 1}, nil
+}
+
+// createClaimed writes the entity and the request's idempotency claim in
+// one transaction: either both exist afterwards or neither does, so a key
+// can never create twice.
+func (r *Repository[T]) createClaimed(ctx context.Context, entity *types.Put, claim *idempotency.Claim) error {
+	record, err := NewIdempotency(r.table).put(claim.Record, claim.Now)
+	if err != nil {
+		return err
+	}
+	_, err = r.table.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Put: entity}, {Put: record}},
+	})
+	var canceled *types.TransactionCanceledException
+	switch {
+	case errors.As(err, &canceled):
+		reasons := canceled.CancellationReasons
+		for _, reason := range reasons {
+			switch aws.ToString(reason.Code) {
+			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				return storeError("create with idempotency key", err)
+			}
+		}
+		if len(reasons) == 2 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+			return fmt.Errorf("exists: %w", kit.ErrConflict)
+		}
+		// The key's record exists, or another transaction on it is in
+		// flight (TransactionConflict): either way the key is taken.
+		return idempotency.ErrKeyInUse
+	case err != nil:
+		return storeError("create with idempotency key", err)
+	}
+	claim.MarkWritten()
+	return nil
 }
 
 // Update implements kit.Repository in one UpdateItem: the patch, the version

@@ -7,6 +7,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/idempotency"
 )
 
 type record struct {
@@ -29,6 +31,7 @@ type record struct {
 type Repository[T kit.Entity] struct {
 	kind   string
 	tokens *cursor.Codec
+	idem   *Idempotency
 
 	mu    sync.Mutex
 	items map[string]record
@@ -36,11 +39,24 @@ type Repository[T kit.Entity] struct {
 
 var _ kit.Repository[kit.Entity] = (*Repository[kit.Entity])(nil)
 
+// Option configures a Repository.
+type Option func(*options)
+
+type options struct{ idem *Idempotency }
+
+// WithIdempotency makes creates commit the request's idempotency claim to
+// store together with the entity.
+func WithIdempotency(store *Idempotency) Option { return func(o *options) { o.idem = store } }
+
 // NewRepository returns an empty repository that signs its paging tokens
 // with tokens.
-func NewRepository[T kit.Entity](tokens *cursor.Codec) *Repository[T] {
+func NewRepository[T kit.Entity](tokens *cursor.Codec, opts ...Option) *Repository[T] {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var zero T
-	return &Repository[T]{kind: zero.EntityKind(), tokens: tokens, items: map[string]record{}}
+	return &Repository[T]{kind: zero.EntityKind(), tokens: tokens, idem: o.idem, items: map[string]record{}}
 }
 
 // Get implements kit.Repository.
@@ -55,7 +71,7 @@ func (r *Repository[T]) Get(_ context.Context, id string) (kit.Versioned[T], err
 }
 
 // Create implements kit.Repository.
-func (r *Repository[T]) Create(_ context.Context, entity T) (kit.Versioned[T], error) {
+func (r *Repository[T]) Create(ctx context.Context, entity T) (kit.Versioned[T], error) {
 	item, err := attributevalue.MarshalMap(entity)
 	if err != nil {
 		return kit.Versioned[T]{}, fmt.Errorf("encode %s: %w", r.kind, err)
@@ -65,6 +81,19 @@ func (r *Repository[T]) Create(_ context.Context, entity T) (kit.Versioned[T], e
 	id := entity.EntityID()
 	if _, ok := r.items[id]; ok {
 		return kit.Versioned[T]{}, fmt.Errorf("%s %s exists: %w", r.kind, id, kit.ErrConflict)
+	}
+	if claim := idempotency.ClaimFrom(ctx); claim != nil {
+		if r.idem == nil {
+			return kit.Versioned[T]{}, errors.New("memory: an idempotency claim needs a repository made WithIdempotency")
+		}
+		// The entity's lock is held, so claim and entity land together.
+		r.idem.mu.Lock()
+		err := r.idem.putLocked(claim.Record, claim.Now)
+		r.idem.mu.Unlock()
+		if err != nil {
+			return kit.Versioned[T]{}, fmt.Errorf("%s %s: %w", r.kind, id, err)
+		}
+		claim.MarkWritten()
 	}
 	r.items[id] = record{item: item, version: 1}
 	return kit.Versioned[T]{Entity: entity, Version: 1}, nil

@@ -1,0 +1,180 @@
+package products_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// These tests race real requests against each adapter, DynamoDB Local
+// included, and check the invariants the kit promises under concurrency.
+
+const racers = 8
+
+func post(body, key, caller string) events.APIGatewayProxyRequest {
+	ev := events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/products", Body: body,
+		Headers: map[string]string{"Idempotency-Key": key}}
+	ev.RequestContext.Identity.UserArn = caller
+	return ev
+}
+
+// race invokes every event at once and returns the responses in order.
+func race(t *testing.T, svc *service, evs []events.APIGatewayProxyRequest) []events.APIGatewayProxyResponse {
+	t.Helper()
+	out := make([]events.APIGatewayProxyResponse, len(evs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, ev := range evs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, err := svc.router.Invoke(context.Background(), ev)
+			if err != nil {
+				t.Errorf("invoke: %v", err)
+			}
+			out[i] = resp
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+func countProducts(t *testing.T, svc *service) int {
+	t.Helper()
+	return len(snapshot(t, svc.repo))
+}
+
+func TestConcurrentPutsOneWinner(t *testing.T) {
+	for name, newStore := range adapters(t) {
+		t.Run(name, func(t *testing.T) {
+			svc := newService(t, newStore(t))
+			created := svc.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/products", Body: `{"name":"Racer"}`})
+			var p struct{ ID string }
+			if err := json.Unmarshal([]byte(created.Body), &p); err != nil {
+				t.Fatal(err)
+			}
+			evs := make([]events.APIGatewayProxyRequest, racers)
+			for i := range evs {
+				evs[i] = events.APIGatewayProxyRequest{HTTPMethod: "PUT", Path: "/products/" + p.ID,
+					Headers: map[string]string{"If-Match": created.Headers["ETag"]},
+					Body:    fmt.Sprintf(`{"name":"writer %d"}`, i)}
+			}
+			winner := -1
+			for i, resp := range race(t, svc, evs) {
+				switch resp.StatusCode {
+				case http.StatusOK:
+					if winner >= 0 {
+						t.Fatalf("writers %d and %d both got 200", winner, i)
+					}
+					winner = i
+				case http.StatusPreconditionFailed:
+				default:
+					t.Fatalf("writer %d: %d %s", i, resp.StatusCode, resp.Body)
+				}
+			}
+			if winner < 0 {
+				t.Fatal("no writer got 200")
+			}
+			got := svc.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/products/" + p.ID})
+			var stored struct{ Name string }
+			if err := json.Unmarshal([]byte(got.Body), &stored); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("writer %d", winner); stored.Name != want || got.Headers["ETag"] != `"2"` {
+				t.Errorf("stored %q at %s, want the winner's %q at \"2\"", stored.Name, got.Headers["ETag"], want)
+			}
+		})
+	}
+}
+
+func TestIdempotentCreate(t *testing.T) {
+	for name, newStore := range adapters(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Run("retry replays the first response", func(t *testing.T) {
+				svc := newService(t, newStore(t))
+				first := svc.invoke(t, post(`{"name":"Once"}`, "k-1", "arn:aws:iam::1:user/a"))
+				retry := svc.invoke(t, post(`{"name":"Once"}`, "k-1", "arn:aws:iam::1:user/a"))
+				if first.StatusCode != 201 || retry.StatusCode != 201 {
+					t.Fatalf("statuses %d, %d, want 201, 201", first.StatusCode, retry.StatusCode)
+				}
+				if retry.Body != first.Body || retry.Headers["Location"] != first.Headers["Location"] || retry.Headers["ETag"] != first.Headers["ETag"] {
+					t.Errorf("replay differs:\nfirst %v %s\nretry %v %s", first.Headers, first.Body, retry.Headers, retry.Body)
+				}
+				if first.Headers["Idempotent-Replayed"] != "" || retry.Headers["Idempotent-Replayed"] != "true" {
+					t.Errorf("Idempotent-Replayed: first %q, retry %q", first.Headers["Idempotent-Replayed"], retry.Headers["Idempotent-Replayed"])
+				}
+				if n := countProducts(t, svc); n != 1 {
+					t.Errorf("%d products, want 1", n)
+				}
+			})
+			t.Run("same key with another body is 422", func(t *testing.T) {
+				svc := newService(t, newStore(t))
+				svc.invoke(t, post(`{"name":"Once"}`, "k-1", ""))
+				other := svc.invoke(t, post(`{"name":"Twice"}`, "k-1", ""))
+				if other.StatusCode != http.StatusUnprocessableEntity || other.Headers["Content-Type"] != "application/problem+json" {
+					t.Errorf("got %d %s, want a 422 problem", other.StatusCode, other.Body)
+				}
+				if n := countProducts(t, svc); n != 1 {
+					t.Errorf("%d products, want 1", n)
+				}
+			})
+			t.Run("keys are scoped to the caller", func(t *testing.T) {
+				svc := newService(t, newStore(t))
+				a := svc.invoke(t, post(`{"name":"Mine"}`, "shared", "arn:aws:iam::1:user/a"))
+				b := svc.invoke(t, post(`{"name":"Mine"}`, "shared", "arn:aws:iam::1:user/b"))
+				if a.StatusCode != 201 || b.StatusCode != 201 || a.Body == b.Body || b.Headers["Idempotent-Replayed"] != "" {
+					t.Errorf("caller b got caller a's response: %d %s / %d %s", a.StatusCode, a.Body, b.StatusCode, b.Body)
+				}
+				if n := countProducts(t, svc); n != 2 {
+					t.Errorf("%d products, want 2", n)
+				}
+			})
+			t.Run("a rejected request does not use up its key", func(t *testing.T) {
+				svc := newService(t, newStore(t))
+				bad := svc.invoke(t, post(`{"name":""}`, "k-2", ""))
+				good := svc.invoke(t, post(`{"name":"Fixed"}`, "k-2", ""))
+				if bad.StatusCode != 400 || good.StatusCode != 201 {
+					t.Errorf("statuses %d, %d, want 400, 201", bad.StatusCode, good.StatusCode)
+				}
+			})
+			t.Run("concurrent duplicates create one product", func(t *testing.T) {
+				svc := newService(t, newStore(t))
+				evs := make([]events.APIGatewayProxyRequest, racers)
+				for i := range evs {
+					evs[i] = post(`{"name":"Rush"}`, "k-race", "arn:aws:iam::1:user/a")
+				}
+				var original string
+				var conflicts, replays int
+				for i, resp := range race(t, svc, evs) {
+					switch {
+					case resp.StatusCode == http.StatusConflict:
+						conflicts++
+					case resp.StatusCode == http.StatusCreated && resp.Headers["Idempotent-Replayed"] == "":
+						if original != "" {
+							t.Fatalf("request %d created a second product", i)
+						}
+						original = resp.Body
+					case resp.StatusCode == http.StatusCreated:
+						replays++
+					default:
+						t.Fatalf("request %d: %d %s", i, resp.StatusCode, resp.Body)
+					}
+				}
+				if n := countProducts(t, svc); n != 1 {
+					t.Errorf("%d products after %d racing duplicates, want 1", n, racers)
+				}
+				if original == "" {
+					t.Error("no request created the product")
+				}
+				t.Logf("%d racing duplicates: 1 created, %d replayed, %d conflicts", racers, replays, conflicts)
+			})
+		})
+	}
+}
