@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(DDB_STAMP): $(LOCAL)/package.json $(LOCAL)/package-lock.json
 	npm ci --prefix $(LOCAL) --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -76,13 +76,31 @@ test: tools fmt-check vet lint ## gofmt, vet, lint, and every test of both modul
 	go test -count=1 ./...
 	cd infra && go test -count=1 ./...
 
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: $(DDB_STAMP) ## Run every fuzz target for FUZZTIME (default 30s); make test only replays their corpora.
+	for pkg in $$(go list ./...); do \
+	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; \
+	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
 .PHONY: update-golden
 update-golden: $(DDB_STAMP) ## Rewrite the golden files under testdata/ from the handlers' output.
 	go test -count=1 ./products/ -run Golden -update
 
+BENCHSTAT := $(BIN)/benchstat
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+
+$(BENCHSTAT):
+	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
 .PHONY: bench
-bench: $(DDB_STAMP) ## Run the benchmarks (6 counts each, for medians).
+bench: $(DDB_STAMP) $(BENCHSTAT) ## Run the benchmarks 6 times; print medians, each measured run against its baseline.
 	go test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(LOCAL)/bench.txt
+	$(BENCHSTAT) -col /run $(LOCAL)/bench.txt
 
 include infra/infra.mk
 

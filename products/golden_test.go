@@ -88,7 +88,7 @@ type store struct {
 	idem idempotency.Store
 }
 
-func newService(t *testing.T, s store) *service {
+func newService(t testing.TB, s store) *service {
 	t.Helper()
 	clock := &fixedClock{now: seedTime}
 	bus := command.NewBus()

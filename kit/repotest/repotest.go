@@ -398,7 +398,7 @@ func equalNote(a, b Note) bool {
 
 // Codecs returns two token codecs with different keys: the store's own, and
 // a foreign one whose tokens the store must reject.
-func Codecs(t *testing.T) (own, foreign *cursor.Codec) {
+func Codecs(t testing.TB) (own, foreign *cursor.Codec) {
 	t.Helper()
 	own, err := cursor.New([]byte("repotest-own-signing-key"))
 	if err != nil {
