@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,26 @@ func TestMain(m *testing.M) { dynamotest.Main(m, &ddb) }
 // the Lambda service does.
 type emulator struct {
 	url string
-	out *bytes.Buffer
+	out *lockedBuffer
+}
+
+// lockedBuffer collects the emulator's output, which os/exec writes from
+// its own goroutine while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startEmulator builds the binary as `make build` does (for this machine's
@@ -59,7 +79,7 @@ func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
 		"LOG_LEVEL=info",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
-	out := &bytes.Buffer{}
+	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		cancel()

@@ -63,8 +63,11 @@ func parseTag(s string) (kit.Version, bool) {
 	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(s[1:len(s)-1], 10, 64)
-	if err != nil {
+	// Strong comparison is character by character: only the exact form
+	// ETag hands out ("3", not "03" or "+3") names a version.
+	inner := s[1 : len(s)-1]
+	n, err := strconv.ParseInt(inner, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != inner {
 		// A well-formed tag this service did not make can never match.
 		return neverMatches, true
 	}

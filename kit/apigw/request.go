@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -115,6 +117,15 @@ func decodeJSON(body []byte, dst any) error {
 	if depth(body) > MaxDepth {
 		return kit.Invalid("the body nests deeper than %d levels", MaxDepth)
 	}
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	isStruct := t != nil && t.Kind() == reflect.Struct
+	if isStruct && bytes.TrimSpace(body)[0] != '{' {
+		// encoding/json would take null as "nothing to set".
+		return kit.Invalid("the body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -122,6 +133,41 @@ func decodeJSON(body []byte, dst any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return kit.Invalid("the body has data after its JSON value")
+	}
+	if isStruct {
+		return exactNames(body, t)
+	}
+	return nil
+}
+
+// exactNames rejects fields that match only without regard to case, which
+// encoding/json accepts ("NAME" for "name"): a strict API has one spelling.
+func exactNames(body []byte, t reflect.Type) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return kit.Invalid("the body must be a JSON object")
+	}
+	known := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		known[name] = true
+	}
+	var bad []kit.FieldError
+	for name := range fields {
+		if !known[name] {
+			bad = append(bad, kit.FieldError{Field: clip(name), Reason: "is not allowed"})
+		}
+	}
+	if len(bad) > 0 {
+		slices.SortFunc(bad, func(a, b kit.FieldError) int { return strings.Compare(a.Field, b.Field) })
+		return &kit.ValidationError{Fields: bad}
 	}
 	return nil
 }
@@ -157,12 +203,11 @@ func jsonError(err error) error {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return kit.Invalid("the body is not valid JSON")
 	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return kit.Invalid("the body must be a JSON %s", jsonKind(typ.Type.Kind().String()))
+		if typ.Field == "" {
+			return kit.Invalid("the body must be %s", jsonKind(typ.Type))
 		}
 		return &kit.ValidationError{Fields: []kit.FieldError{{
-			Field: field, Reason: "must be a " + jsonKind(typ.Type.String()),
+			Field: clip(typ.Field), Reason: "must be " + jsonKind(typ.Type),
 		}}}
 	}
 	// encoding/json reports unknown fields only as text.
@@ -172,25 +217,26 @@ func jsonError(err error) error {
 	return kit.Invalid("the body does not match the expected shape")
 }
 
-// jsonKind names a Go type as the JSON type a client must send.
-func jsonKind(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "struct", "map":
-		return "object"
-	case "slice", "array":
-		return "array"
+// jsonKind names the JSON type a client must send for a Go type, with its
+// article.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	if strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint") || strings.HasPrefix(goType, "float") {
-		return "number"
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
 	}
-	if strings.HasPrefix(goType, "[]") {
-		return "array"
-	}
-	return "object"
+	return "an object"
 }
 
 func clip(s string) string {

@@ -82,6 +82,21 @@ func (rt *Router) Handle(pattern string, h HandlerFunc) {
 		}
 	}
 	rt.routes = append(rt.routes, route{pattern: pattern, method: method, segments: segs, handler: h})
+	// As in net/http, the most specific pattern wins whatever the order of
+	// registration: /products/search before /products/{id}. Only patterns
+	// of one length can both match, and for those a literal segment sorts
+	// before a parameter at the first place they differ.
+	slices.SortStableFunc(rt.routes, func(a, b route) int {
+		for i := range min(len(a.segments), len(b.segments)) {
+			if pa, pb := isParam(a.segments[i]), isParam(b.segments[i]); pa != pb {
+				if pa {
+					return 1
+				}
+				return -1
+			}
+		}
+		return 0
+	})
 }
 
 func split(path string) []string {

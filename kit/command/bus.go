@@ -54,6 +54,11 @@ func NewBus(middleware ...Middleware) *Bus {
 // handler for the same type is an error: dispatch must be unambiguous.
 func Register[C, R any](b *Bus, h Handler[C, R]) error {
 	t := reflect.TypeFor[C]()
+	_, byValue := any(*new(C)).(SelfValidator)
+	if _, byPointer := any(new(C)).(SelfValidator); byPointer && !byValue {
+		// The bus holds commands by value and would never call it.
+		return fmt.Errorf("command: %s has Validate on a pointer receiver; declare it on the value", t)
+	}
 	next := Next(func(ctx context.Context, cmd any) (any, error) {
 		return h.Handle(ctx, cmd.(C))
 	})
@@ -87,7 +92,7 @@ func Dispatch[R, C any](ctx context.Context, b *Bus, cmd C) (R, error) {
 		return zero, fmt.Errorf("command: no handler for %s", t)
 	}
 	res, err := h(ctx, cmd)
-	if err != nil {
+	if err != nil || res == nil { // nil only when R is an interface
 		return zero, err
 	}
 	r, ok := res.(R)

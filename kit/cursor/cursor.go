@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strings"
 
 	"github.com/lambdakit/lambdakit/kit"
 )
@@ -53,7 +54,9 @@ func (c *Codec) Encode(scope, position string) string {
 // Decode verifies token against scope and returns the non-empty position it
 // carries.
 func (c *Codec) Decode(scope, token string) (string, error) {
-	if len(token) > MaxTokenLen {
+	// The decoder skips CR and LF; only the exact string Encode made may
+	// verify, so anything outside the alphabet is refused first.
+	if len(token) > MaxTokenLen || strings.ContainsFunc(token, notBase64URL) {
 		return "", ErrInvalidToken
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
@@ -65,6 +68,14 @@ func (c *Codec) Decode(scope, token string) (string, error) {
 		return "", ErrInvalidToken
 	}
 	return position, nil
+}
+
+func notBase64URL(r rune) bool {
+	switch {
+	case 'A' <= r && r <= 'Z', 'a' <= r && r <= 'z', '0' <= r && r <= '9', r == '-', r == '_':
+		return false
+	}
+	return true
 }
 
 func (c *Codec) tag(scope, position string) []byte {

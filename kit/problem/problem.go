@@ -6,7 +6,8 @@ package problem
 import (
 	"errors"
 	"net/http"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lambdakit/lambdakit/kit"
 )
@@ -70,8 +71,9 @@ func clientDetail(err, kind error) string {
 }
 
 func upperFirst(s string) string {
-	if s == "" {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return string(unicode.ToUpper(r)) + s[n:]
 }
