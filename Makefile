@@ -98,9 +98,9 @@ $(BENCHSTAT):
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 .PHONY: bench
-bench: $(DDB_STAMP) $(BENCHSTAT) ## Run the benchmarks 6 times; print medians, each measured run against its baseline.
+bench: $(DDB_STAMP) $(BENCHSTAT) ## Run the benchmarks 6 times; print medians of each call and of its ratio to a baseline.
 	go test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(LOCAL)/bench.txt
-	$(BENCHSTAT) -col /run $(LOCAL)/bench.txt
+	$(BENCHSTAT) $(LOCAL)/bench.txt
 
 include infra/infra.mk
 
