@@ -78,12 +78,15 @@ test: tools fmt-check vet lint ## gofmt, vet, lint, and every test of both modul
 
 FUZZTIME ?= 30s
 
+# A short minimize time keeps both workers fuzzing: with Go's default (60s),
+# minimizing each new interesting input stalls them, and a failure found
+# near the end can go unreported.
 .PHONY: fuzz
 fuzz: $(DDB_STAMP) ## Run every fuzz target for FUZZTIME (default 30s); make test only replays their corpora.
 	for pkg in $$(go list ./...); do \
 	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$target"; \
-	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg; \
 	  done; \
 	done
 

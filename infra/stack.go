@@ -58,9 +58,9 @@ const (
 
 // dynamoActions are exactly the calls kit/dynamo makes. TransactWriteItems
 // has no action of its own: IAM authorizes each item of a transaction by
-// its per-item action (ConditionCheckItem for condition checks).
+// its per-item action, and the kit's only transaction (an idempotent
+// create) is two conditional puts.
 var dynamoActions = []string{
-	"dynamodb:ConditionCheckItem",
 	"dynamodb:DeleteItem",
 	"dynamodb:GetItem",
 	"dynamodb:PutItem",

@@ -205,14 +205,15 @@ func TestCursorSecretIsGenerated(t *testing.T) {
 
 // iamForAPI maps each method of dynamo.API, the repository's whole view of
 // DynamoDB, to the IAM actions it needs. TransactWriteItems is authorized
-// per item: puts, updates, deletes and condition checks.
+// per item, and the kit's only transaction (an idempotent create) is two
+// conditional puts.
 var iamForAPI = map[string][]string{
 	"GetItem":            {"dynamodb:GetItem"},
 	"PutItem":            {"dynamodb:PutItem"},
 	"UpdateItem":         {"dynamodb:UpdateItem"},
 	"DeleteItem":         {"dynamodb:DeleteItem"},
 	"Query":              {"dynamodb:Query"},
-	"TransactWriteItems": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+	"TransactWriteItems": {"dynamodb:PutItem"},
 }
 
 func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
@@ -220,7 +221,7 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
 
 	wantActions := []string{
-		"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+		"dynamodb:DeleteItem", "dynamodb:GetItem",
 		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 	}
 	// The same list, derived from the calls the service can make: a new

@@ -9,11 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"go.uber.org/zap"
 
-	"github.com/lambdakit/lambdakit/kit"
-	"github.com/lambdakit/lambdakit/kit/apigw"
-	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 	"github.com/lambdakit/lambdakit/products"
@@ -30,12 +26,7 @@ func TestPagingThousandsMixedKinds(t *testing.T) {
 	}
 	table := ddb.NewTable(t)
 	others := dynamo.NewRepository[Other](table, tokens)
-	bus := command.NewBus()
-	if err := products.NewHandlers(dynamo.NewRepository[products.Product](table, tokens), kit.SystemClock{}, kit.UUIDv7{Clock: kit.SystemClock{}}).Register(bus); err != nil {
-		t.Fatal(err)
-	}
-	router := apigw.NewRouter(zap.NewNop())
-	products.Routes(router, bus)
+	router := newService(t, store{dynamo.NewRepository[products.Product](table, tokens), dynamo.NewIdempotency(table)}).router
 
 	created := make(map[string]bool, count)
 	var mu sync.Mutex
