@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,12 +22,11 @@ import (
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
+	"github.com/lambdakit/lambdakit/kit/golden"
 	"github.com/lambdakit/lambdakit/kit/idempotency"
 	"github.com/lambdakit/lambdakit/kit/memory"
 	"github.com/lambdakit/lambdakit/products"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the handlers' output")
 
 var ddb *dynamotest.Server
 
@@ -157,19 +155,7 @@ func runGolden(t *testing.T, svc *service, eventPath string) {
 	svc.clock.now = caseTime
 	got := render(t, svc.invoke(t, ev))
 
-	goldenPath := strings.TrimSuffix(eventPath, ".event.json") + ".golden.json"
-	if *update {
-		if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenPath)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./products -run Golden -update` to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("response differs from %s\n--- got\n%s\n--- want\n%s", goldenPath, got, want)
-	}
+	golden.Assert(t, strings.TrimSuffix(eventPath, ".event.json")+".golden.json", got)
 
 	// A request that fails must leave the store exactly as it was.
 	var status struct{ StatusCode int }
