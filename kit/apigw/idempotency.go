@@ -25,7 +25,8 @@ func WithIdempotency(store idempotency.Store, clock kit.Clock) Option {
 	return func(r *Router) { r.idem, r.clock = store, clock }
 }
 
-// serveIdempotent runs h at most once for the request's key. A repeat of a
+// serveIdempotent runs the route's handler at most once for the request's
+// key. A repeat of a
 // finished request replays its response; a repeat while it is in flight is
 // a conflict; the same key with another request is unprocessable.
 func (rt *Router) serveIdempotent(ctx context.Context, req *Request, route *route, key string) (Response, error) {
@@ -59,7 +60,10 @@ func (rt *Router) serveIdempotent(ctx context.Context, req *Request, route *rout
 		return Response{}, err
 	}
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp, err // nothing was done, so a retry may run again
+		// Failures are not remembered: a retry runs again. (Had a
+		// repository already committed the claim, its record stays in
+		// flight, and retries get 409 until it expires.)
+		return resp, err
 	}
 	rec := claim.Record
 	rec.Response = &idempotency.Response{Status: resp.StatusCode, Headers: maps.Clone(resp.Headers), Body: resp.Body}

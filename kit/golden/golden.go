@@ -17,9 +17,6 @@ import (
 // runs; registering it here is what lets every package accept it.
 var update = flag.Bool("update", false, "rewrite golden files from the output of the tests")
 
-// Updating reports whether the tests run with -update.
-func Updating() bool { return *update }
-
 // Assert fails t unless got equals the file at path. With -update it writes
 // got to path first, so the comparison passes and the diff shows in git.
 func Assert(t testing.TB, path string, got []byte) {
