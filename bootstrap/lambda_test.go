@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,7 +118,8 @@ func (e *emulator) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(e.url, "application/json", bytes.NewReader(body))
+	client := &http.Client{Timeout: time.Minute} // an invocation must never hang the suite
+	resp, err := client.Post(e.url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("invoke: %v", err)
 	}
@@ -244,4 +249,65 @@ func freePort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// hangingProxy forwards to DynamoDB Local, except that while hang is set it
+// never answers GetItem: a store that has stopped responding mid-request.
+type hangingProxy struct {
+	hang  atomic.Bool
+	proxy *httputil.ReverseProxy
+}
+
+func (p *hangingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.hang.Load() && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetItem") {
+		// Reading the body lets the server notice the client hanging up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select { // until the client gives up, or the test does
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+		return
+	}
+	p.proxy.ServeHTTP(w, r)
+}
+
+// TestLambdaDeadline runs the binary under the emulator with a 3 s function
+// timeout against a store that stops answering: the service must answer 503
+// inside Lambda's deadline (the SDK's retries bounded by the time Lambda
+// has left), not be killed by the timeout, and serve the next invocation.
+func TestLambdaDeadline(t *testing.T) {
+	target, err := url.Parse(ddb.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp := &hangingProxy{proxy: httputil.NewSingleHostReverseProxy(target)}
+	proxy := httptest.NewServer(hp)
+	t.Cleanup(proxy.Close)
+	table := ddb.NewTable(t)
+	const timeout = 3 * time.Second
+	e := startEmulator(t, table.Name, "DYNAMODB_ENDPOINT="+proxy.URL,
+		fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", int(timeout.Seconds())))
+
+	created := e.invoke(t, event("POST", "/products", `{"name":"Clock"}`, nil, nil))
+	if created.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
+	}
+	path := strings.TrimPrefix(created.Headers["Location"], "/test")
+
+	hp.hang.Store(true)
+	start := time.Now()
+	resp := e.invoke(t, event("GET", path, "", nil, nil))
+	took := time.Since(start)
+	t.Logf("store hangs under a %v Lambda timeout: %d in %v", timeout, resp.StatusCode, took)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("got %d %v %s, want a 503 with Retry-After", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	if took >= timeout {
+		t.Errorf("the 503 took %v, past the %v function timeout", took, timeout)
+	}
+
+	hp.hang.Store(false)
+	if again := e.invoke(t, event("GET", path, "", nil, nil)); again.StatusCode != http.StatusOK {
+		t.Errorf("after the store recovered: %d %s", again.StatusCode, again.Body)
+	}
 }
