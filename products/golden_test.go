@@ -25,6 +25,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit/golden"
 	"github.com/lambdakit/lambdakit/kit/idempotency"
 	"github.com/lambdakit/lambdakit/kit/memory"
+	"github.com/lambdakit/lambdakit/kit/repotest"
 	"github.com/lambdakit/lambdakit/products"
 )
 
@@ -50,15 +51,6 @@ var seeds = []string{
 	`{"name":"Desk"}`,
 	`{"name":"Lamp","description":"Warm white"}`,
 }
-
-// Other is an entity of another kind that shares the DynamoDB table, so the
-// cases prove products never list or touch it.
-type Other struct {
-	ID string `dynamodbav:"id"`
-}
-
-func (Other) EntityKind() string { return "OTHER" }
-func (o Other) EntityID() string { return o.ID }
 
 // service is the products API over one fresh store.
 type service struct {
@@ -111,9 +103,11 @@ func adapters(t *testing.T) map[string]func(t *testing.T) store {
 		},
 		"dynamo": func(t *testing.T) store {
 			table := ddb.NewTable(t)
-			others := dynamo.NewRepository[Other](table, tokens)
+			// Items of another kind share the table: products must
+			// never list or touch them.
+			others := dynamo.NewRepository[repotest.Tag](table, tokens)
 			for i := range 5 {
-				if _, err := others.Create(context.Background(), Other{ID: fmt.Sprintf("other-%d", i)}); err != nil {
+				if _, err := others.Create(context.Background(), repotest.Tag{ID: fmt.Sprintf("other-%d", i)}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/kit/repotest"
 	"github.com/lambdakit/lambdakit/products"
 )
 
@@ -25,13 +26,13 @@ func TestPagingThousandsMixedKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := ddb.NewTable(t)
-	others := dynamo.NewRepository[Other](table, tokens)
+	others := dynamo.NewRepository[repotest.Tag](table, tokens)
 	router := newService(t, store{dynamo.NewRepository[products.Product](table, tokens), dynamo.NewIdempotency(table)}).router
 
 	created := make(map[string]bool, count)
 	var mu sync.Mutex
-	parallel(t, count, func(i int) error {
-		if _, err := others.Create(context.Background(), Other{ID: fmt.Sprintf("other-%04d", i)}); err != nil {
+	repotest.Parallel(t, count, func(i int) error {
+		if _, err := others.Create(context.Background(), repotest.Tag{ID: fmt.Sprintf("other-%04d", i)}); err != nil {
 			return err
 		}
 		resp, err := router.Invoke(context.Background(), events.APIGatewayProxyRequest{
@@ -99,33 +100,5 @@ func TestPagingThousandsMixedKinds(t *testing.T) {
 				t.Errorf("%d pages, want %d", pages, want)
 			}
 		})
-	}
-}
-
-// parallel runs f(0..n-1) on 8 goroutines and fails on the first error.
-func parallel(t *testing.T, n int, f func(i int) error) {
-	t.Helper()
-	work := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := f(i); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
 	}
 }

@@ -60,24 +60,10 @@ func BenchmarkListPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	sem := make(chan struct{}, 8)
-	errs := make(chan error, 2000)
-	for i := range 2000 {
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem }()
-			if _, err := large.Create(ctx, bulkNote{note(i)}); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	for range cap(sem) {
-		sem <- struct{}{}
-	}
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	repotest.Parallel(b, 2000, func(i int) error {
+		_, err := large.Create(ctx, bulkNote{note(i)})
+		return err
+	})
 	benchtest.Interleave(b, "kind100", "kind2000",
 		func() error { return fullPage(small.List(ctx, kit.PageRequest{Size: 20})) },
 		func() error { return fullPage(large.List(ctx, kit.PageRequest{Size: 20})) })

@@ -103,12 +103,18 @@ func (s *Idempotency) Complete(ctx context.Context, rec idempotency.Record) erro
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	})
+	return keyWriteError("complete idempotency key", err)
+}
+
+// keyWriteError reads a failed condition on a record as the key being
+// taken: by another request, or by another request body.
+func keyWriteError(op string, err error) error {
 	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	switch {
+	case errors.As(err, &failed):
 		return idempotency.ErrKeyInUse
-	}
-	if err != nil {
-		return storeError("complete idempotency key", err)
+	case err != nil:
+		return storeError(op, err)
 	}
 	return nil
 }
@@ -119,21 +125,8 @@ func (s *Idempotency) Put(ctx context.Context, rec idempotency.Record, now time.
 	if err != nil {
 		return err
 	}
-	_, err = s.table.API.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 put.TableName,
-		Item:                      put.Item,
-		ConditionExpression:       put.ConditionExpression,
-		ExpressionAttributeNames:  put.ExpressionAttributeNames,
-		ExpressionAttributeValues: put.ExpressionAttributeValues,
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return idempotency.ErrKeyInUse
-	}
-	if err != nil {
-		return storeError("put idempotency key", err)
-	}
-	return nil
+	_, err = s.table.API.PutItem(ctx, putItem(put))
+	return keyWriteError("put idempotency key", err)
 }
 
 // put is the conditional write of a record: it succeeds if no live record

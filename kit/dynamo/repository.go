@@ -104,13 +104,7 @@ func (r *Repository[T]) Create(ctx context.Context, entity T) (kit.Versioned[T],
 		}
 		return kit.Versioned[T]{Entity: entity, Version: 1}, nil
 	}
-	_, err = r.table.API.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 put.TableName,
-		Item:                      put.Item,
-		ConditionExpression:       put.ConditionExpression,
-		ExpressionAttributeNames:  put.ExpressionAttributeNames,
-		ExpressionAttributeValues: put.ExpressionAttributeValues,
-	})
+	_, err = r.table.API.PutItem(ctx, putItem(put))
 	var failed *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &failed):
@@ -349,6 +343,18 @@ func (r *Repository[T]) decode(item map[string]types.AttributeValue) (kit.Versio
 		v.Version = kit.Version(version)
 	}
 	return v, nil
+}
+
+// putItem is a conditional put on its own, outside a transaction. Writes
+// are built as types.Put so that the same write can join a transaction.
+func putItem(p *types.Put) *dynamodb.PutItemInput {
+	return &dynamodb.PutItemInput{
+		TableName:                 p.TableName,
+		Item:                      p.Item,
+		ConditionExpression:       p.ConditionExpression,
+		ExpressionAttributeNames:  p.ExpressionAttributeNames,
+		ExpressionAttributeValues: p.ExpressionAttributeValues,
+	}
 }
 
 // storeError classifies a failed call. DynamoDB rejecting the request itself

@@ -243,24 +243,38 @@ func listAll(t *testing.T, repo kit.Repository[Note], size int) (ids []string, p
 
 func createNotes(t *testing.T, repo kit.Repository[Note], count int) {
 	t.Helper()
+	Parallel(t, count, func(i int) error {
+		_, err := repo.Create(ctx(t), note(i+1))
+		return err
+	})
+}
+
+// Parallel runs f(0) to f(n-1) on 8 goroutines, to fill a store quickly,
+// and fails tb with the first error once all have run.
+func Parallel(tb testing.TB, n int, f func(i int) error) {
+	tb.Helper()
+	work := make(chan int)
+	errs := make(chan error, n)
 	var wg sync.WaitGroup
-	errs := make(chan error, count)
-	sem := make(chan struct{}, 8)
-	for i := 1; i <= count; i++ {
+	for range 8 {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			if _, err := repo.Create(ctx(t), note(i)); err != nil {
-				errs <- err
+			for i := range work {
+				if err := f(i); err != nil {
+					errs <- err
+				}
 			}
 		}()
 	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
