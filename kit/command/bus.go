@@ -12,7 +12,10 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/go-playground/locales/en"
+	ut "github.com/go-playground/universal-translator"
 	"github.com/go-playground/validator/v10"
+	entranslations "github.com/go-playground/validator/v10/translations/en"
 
 	"github.com/lambdakit/lambdakit/kit"
 )
@@ -37,7 +40,10 @@ type Middleware func(name string, next Next) Next
 
 // Bus routes each command to the handler registered for its type.
 type Bus struct {
-	validate   *validator.Validate
+	validate *validator.Validate
+	// reasons is registered on validate only: a FieldError is translated by
+	// the validator that produced it, so the two must stay paired.
+	reasons    ut.Translator
 	middleware []Middleware
 
 	mu       sync.RWMutex
@@ -46,8 +52,18 @@ type Bus struct {
 
 // NewBus returns a bus that validates commands with the kit's validator and
 // wraps handlers in middleware, outermost first.
+//
+// NewBus panics if the English reasons cannot be registered. That happens
+// only when their fixed texts are malformed, a programming error that every
+// test constructing a bus catches, so it is not worth an error return that
+// every caller would have to thread through.
 func NewBus(middleware ...Middleware) *Bus {
-	return &Bus{validate: NewValidator(), middleware: middleware, handlers: map[reflect.Type]Next{}}
+	v := NewValidator()
+	reasons, err := registerReasons(v)
+	if err != nil {
+		panic(err)
+	}
+	return &Bus{validate: v, reasons: reasons, middleware: middleware, handlers: map[reflect.Type]Next{}}
 }
 
 // Register makes h the handler for commands of type C. Registering a second
@@ -125,13 +141,14 @@ func (b *Bus) Validate(cmd any) error {
 	}
 	out := &kit.ValidationError{Fields: make([]kit.FieldError, len(fields))}
 	for i, f := range fields {
-		out.Fields[i] = kit.FieldError{Field: f.Field(), Reason: reason(f)}
+		out.Fields[i] = kit.FieldError{Field: f.Field(), Reason: b.reason(f)}
 	}
 	return out
 }
 
-// NewValidator returns the validator the bus uses: fields are named by their
-// JSON tag, and the kit's own tags are registered.
+// NewValidator returns a validator configured as the bus's: fields are named
+// by their JSON tag, and the kit's own tags are registered. The bus adds its
+// English reasons on top; a caller of NewValidator only gets the errors.
 //
 // Kit tags: notblank (a string with something other than white space).
 func NewValidator() *validator.Validate {
@@ -156,36 +173,121 @@ func NewValidator() *validator.Validate {
 	return v
 }
 
-// reason explains a failed tag in words a client can act on.
-func reason(f validator.FieldError) string {
-	unit := "characters"
-	if f.Kind() != reflect.String {
-		unit = ""
+// registerReasons gives v the stock English translations, then replaces
+// those for the tags whose reasons are already part of the HTTP contract:
+// clients match on those strings, so their wording must not change.
+func registerReasons(v *validator.Validate) (ut.Translator, error) {
+	english := en.New()
+	// GetTranslator cannot miss: english is both the fallback and the only
+	// supported locale.
+	trans, _ := ut.New(english, english).GetTranslator(english.Locale())
+	if err := entranslations.RegisterDefaultTranslations(v, trans); err != nil {
+		return nil, fmt.Errorf("command: register stock English reasons: %w", err)
 	}
-	switch f.Tag() {
-	case "required":
-		return "is required"
-	case "notblank":
-		return "must not be blank"
-	case "max":
-		if unit == "" {
-			return "must be at most " + f.Param()
+	for _, r := range contractReasons() {
+		err := v.RegisterTranslation(r.tag, trans, func(trans ut.Translator) error {
+			for key, text := range r.texts {
+				// Keys are our own, so a clash means a duplicate in contractReasons.
+				if err := trans.Add(key, text, false); err != nil {
+					return fmt.Errorf("add %s: %w", key, err)
+				}
+			}
+			return nil
+		}, r.translate)
+		if err != nil {
+			return nil, fmt.Errorf("command: register reason for %s: %w", r.tag, err)
 		}
-		return "must be at most " + f.Param() + " " + unit
-	case "min":
-		if unit == "" {
-			return "must be at least " + f.Param()
-		}
-		return "must be at least " + f.Param() + " " + unit
-	case "required_without":
-		return "is required when " + lowerFirst(f.Param()) + " is absent"
-	case "printascii":
-		return "must be visible ASCII characters"
 	}
-	return "failed the " + f.Tag() + " check"
+	return trans, nil
+}
+
+// contractReason is a tag's reason as clients already see it. Like the stock
+// texts, {0} is the field, so reason strips every translation the same way.
+type contractReason struct {
+	tag string
+	// texts maps translation keys to texts. Keys are prefixed so they never
+	// collide with the stock keys, which stay registered but unused.
+	texts map[string]string
+	// key picks the text for f; nil means the only one.
+	key func(f validator.FieldError) string
+	// param rewrites the tag's parameter for {1}; nil means as written.
+	param func(string) string
+}
+
+// contractReasons is a function, not a variable, so the table cannot be
+// changed after start-up.
+func contractReasons() []contractReason {
+	// The unit matters to a client fixing a string; for anything else the
+	// bare bound has always been enough.
+	bySize := func(tag string) func(validator.FieldError) string {
+		return func(f validator.FieldError) string {
+			if f.Kind() == reflect.String {
+				return "kit-" + tag + "-string"
+			}
+			return "kit-" + tag
+		}
+	}
+	return []contractReason{
+		{tag: "required", texts: map[string]string{"kit-required": "{0} is required"}},
+		{tag: "notblank", texts: map[string]string{"kit-notblank": "{0} must not be blank"}},
+		{tag: "max", key: bySize("max"), texts: map[string]string{
+			"kit-max-string": "{0} must be at most {1} characters",
+			"kit-max":        "{0} must be at most {1}",
+		}},
+		{tag: "min", key: bySize("min"), texts: map[string]string{
+			"kit-min-string": "{0} must be at least {1} characters",
+			"kit-min":        "{0} must be at least {1}",
+		}},
+		// The parameter is the other field's Go name; lower-casing its first
+		// letter is how the kit has always approximated its JSON name.
+		{tag: "required_without", param: lowerFirst, texts: map[string]string{
+			"kit-required_without": "{0} is required when {1} is absent",
+		}},
+		{tag: "printascii", texts: map[string]string{"kit-printascii": "{0} must be visible ASCII characters"}},
+	}
+}
+
+// translate renders r for f. On failure it returns f.Error(), as the stock
+// translations do, so reason has a single way to spot a missing translation.
+func (r contractReason) translate(trans ut.Translator, f validator.FieldError) string {
+	key := "kit-" + r.tag
+	if r.key != nil {
+		key = r.key(f)
+	}
+	param := f.Param()
+	if r.param != nil {
+		param = r.param(param)
+	}
+	msg, err := trans.T(key, f.Field(), param)
+	if err != nil {
+		return f.Error()
+	}
+	return msg
+}
+
+// reason explains a failed tag in words a client can act on. The field is
+// reported beside the reason, so the reason leaves it out.
+func (b *Bus) reason(f validator.FieldError) string {
+	msg := f.Translate(b.reasons)
+	if msg == f.Error() {
+		// No translation for the tag (or it failed): f.Error() would leak
+		// the Go type's name, so keep the kit's generic wording.
+		return "failed the " + f.Tag() + " check"
+	}
+	// From validate.Var the field is "", leaving a bare leading space.
+	return strings.TrimPrefix(msg, f.Field()+" ")
 }
 
 func lowerFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	return strings.ToLower(string(r)) + s[n:]
+}
+
+// Has reports whether b has a handler for commands of type C, so that a
+// default handler can step aside for one registered before it.
+func Has[C any](b *Bus) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	_, ok := b.handlers[reflect.TypeFor[C]()]
+	return ok
 }

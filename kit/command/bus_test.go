@@ -376,3 +376,106 @@ func TestInterfaceResultMayBeNil(t *testing.T) {
 		t.Fatalf("Dispatch = %v, %v; want nil, nil", got, err)
 	}
 }
+
+// reasons has one failing field per case in TestReasons, named so that no
+// expected reason contains any field's name.
+type reasons struct {
+	Nick     string   `json:"nick" validate:"required"`
+	Bio      string   `json:"bio" validate:"notblank"`
+	Motto    string   `json:"motto" validate:"max=3"`
+	Qty      int      `json:"qty" validate:"max=5"`
+	Code     string   `json:"code" validate:"min=4"`
+	Score    float64  `json:"score" validate:"min=1.5"`
+	Tags     []string `json:"tags" validate:"max=2"`
+	Ref      *string  `json:"ref" validate:"omitnil,max=2"`
+	Pin      string   `json:"pin" validate:"required_without=OtherPin"`
+	OtherPin string   `json:"otherPin"`
+	Handle   string   `json:"handle" validate:"printascii"`
+	Contact  string   `json:"contact" validate:"email"`
+	Colour   string   `json:"colour" validate:"oneof=red green"`
+	Token    string   `json:"token" validate:"uuid"`
+	Rank     int      `json:"rank" validate:"gte=18"`
+	Initials string   `json:"initials" validate:"gte=2"`
+	Stars    int      `json:"stars" validate:"lte=5"`
+	Flag     string   `json:"flag" validate:"lte=1"`
+	Zip      string   `json:"zip" validate:"len=4"`
+	Homepage string   `json:"homepage" validate:"url"`
+}
+
+// validReasons passes every tag in reasons.
+func validReasons() reasons {
+	return reasons{
+		Nick: "n", Bio: "b", Code: "abcd", Score: 2, Pin: "1", Handle: "h",
+		Contact: "a@example.com", Colour: "red", Token: "0b5f1b3c-3f1e-4f8a-9c57-2f0e7a1d9e11",
+		Rank: 18, Initials: "ab", Zip: "1234", Homepage: "https://example.com",
+	}
+}
+
+func TestReasons(t *testing.T) {
+	for _, tc := range []struct {
+		field, reason string
+		spoil         func(*reasons)
+	}{
+		// The published contract: these must never change wording.
+		{"nick", "is required", func(r *reasons) { r.Nick = "" }},
+		{"bio", "must not be blank", func(r *reasons) { r.Bio = " \t" }},
+		{"motto", "must be at most 3 characters", func(r *reasons) { r.Motto = "four" }},
+		{"qty", "must be at most 5", func(r *reasons) { r.Qty = 6 }},
+		{"code", "must be at least 4 characters", func(r *reasons) { r.Code = "abc" }},
+		{"score", "must be at least 1.5", func(r *reasons) { r.Score = 1 }},
+		{"tags", "must be at most 2", func(r *reasons) { r.Tags = []string{"a", "b", "c"} }},
+		{"ref", "must be at most 2 characters", func(r *reasons) { s := "abc"; r.Ref = &s }},
+		{"pin", "is required when otherPin is absent", func(r *reasons) { r.Pin = "" }},
+		{"handle", "must be visible ASCII characters", func(r *reasons) { r.Handle = "é" }},
+		// Everything else is validator's stock English, less the field name.
+		{"contact", "must be a valid email address", func(r *reasons) { r.Contact = "nobody" }},
+		{"colour", "must be one of [red green]", func(r *reasons) { r.Colour = "blue" }},
+		{"token", "must be a valid UUID", func(r *reasons) { r.Token = "0b5f1b3c" }},
+		{"rank", "must be 18 or greater", func(r *reasons) { r.Rank = 17 }},
+		{"initials", "must be at least 2 characters in length", func(r *reasons) { r.Initials = "a" }},
+		{"stars", "must be 5 or less", func(r *reasons) { r.Stars = 6 }},
+		{"flag", "must be at most 1 character in length", func(r *reasons) { r.Flag = "ab" }},
+		{"zip", "must be 4 characters in length", func(r *reasons) { r.Zip = "123" }},
+		{"homepage", "must be a valid URL", func(r *reasons) { r.Homepage = "example" }},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			cmd := validReasons()
+			tc.spoil(&cmd)
+			var verr *kit.ValidationError
+			if err := command.NewBus().Validate(cmd); !errors.As(err, &verr) {
+				t.Fatalf("Validate = %v, want a *kit.ValidationError", err)
+			}
+			want := []kit.FieldError{{Field: tc.field, Reason: tc.reason}}
+			if !reflect.DeepEqual(verr.Fields, want) {
+				t.Errorf("fields = %+v, want %+v", verr.Fields, want)
+			}
+			for _, f := range verr.Fields {
+				if strings.Contains(f.Reason, "failed the") || strings.Contains(f.Reason, f.Field) {
+					t.Errorf("reason %q is the generic one or repeats the field %q", f.Reason, f.Field)
+				}
+			}
+		})
+	}
+}
+
+func TestValidReasonsPasses(t *testing.T) {
+	if err := command.NewBus().Validate(validReasons()); err != nil {
+		t.Fatalf("Validate(validReasons()) = %v", err)
+	}
+}
+
+func TestUntranslatedTagKeepsGenericReason(t *testing.T) {
+	// semver has no stock English translation; the raw FieldError text
+	// would leak the Go type's name to the client.
+	type cmd struct {
+		Version string `json:"version" validate:"semver"`
+	}
+	var verr *kit.ValidationError
+	if err := command.NewBus().Validate(cmd{Version: "one"}); !errors.As(err, &verr) {
+		t.Fatalf("Validate = %v, want a *kit.ValidationError", err)
+	}
+	want := []kit.FieldError{{Field: "version", Reason: "failed the semver check"}}
+	if !reflect.DeepEqual(verr.Fields, want) {
+		t.Errorf("fields = %+v, want %+v", verr.Fields, want)
+	}
+}
