@@ -93,6 +93,100 @@ type Entity interface {
 	EntityID() string
 }
 
+// Child is an entity that lives in its parent's item collection: it is
+// stored in its parent's partition, read together with it in one query, and
+// deleted with it. Its id is unique within its parent.
+type Child interface {
+	Entity
+	// ParentKind is the parent's EntityKind. It must work on the zero value.
+	ParentKind() string
+}
+
+// Listed is implemented by a Child whose items also go to the kind-wide
+// listing index, so that a repository opened without a parent lists every
+// child of the kind. Children are left out of it unless they ask, which
+// keeps the index's writes to the kinds that are listed.
+type Listed interface {
+	Child
+	// ListedByKind is a marker; its result is not used.
+	ListedByKind()
+}
+
+// Storage is one store holding entities of every kind: the port that
+// adapters implement and that repositories are opened on. RepositoryOf
+// opens a typed repository.
+type Storage interface {
+	// Open returns the repository of prototype's kind; prototype is a zero
+	// value of the entity type. For a Child, parent is the parent's id and
+	// the repository is that parent's collection: every call answers
+	// ErrNotFound while the parent does not exist, and checks it in the
+	// same read or transaction as the call's own work. For other entities,
+	// and for the kind-wide listing of a Listed child, parent is "".
+	Open(prototype Entity, parent string) Repository[Entity]
+	// GetWith reads an entity and the first page of its children of child's
+	// kind together, in one query. The page's Next token continues the
+	// parent's collection listing of that kind.
+	GetWith(ctx context.Context, prototype Entity, id string, child Child, size int) (Versioned[Entity], Page[Entity], error)
+}
+
+// RepositoryOf opens the repository of T on s; see Storage.Open for parent.
+func RepositoryOf[T Entity](s Storage, parent string) Repository[T] {
+	return typed[T]{s.Open(*new(T), parent)}
+}
+
+// GetWith reads the entity P with id and the first page of its children C
+// in one query.
+func GetWith[P Entity, C Child](ctx context.Context, s Storage, id string, size int) (Versioned[P], Page[C], error) {
+	v, page, err := s.GetWith(ctx, *new(P), id, *new(C), size)
+	if err != nil {
+		return Versioned[P]{}, Page[C]{}, err
+	}
+	return Versioned[P]{Entity: v.Entity.(P), Version: v.Version}, pageOf[C](page), nil
+}
+
+// typed narrows a repository of Entity values, as adapters return them, to
+// T. The adapter decodes into T's own type, so the assertions hold.
+type typed[T Entity] struct{ r Repository[Entity] }
+
+func (t typed[T]) Get(ctx context.Context, id string) (Versioned[T], error) {
+	return versioned[T](t.r.Get(ctx, id))
+}
+
+func (t typed[T]) Create(ctx context.Context, entity T) (Versioned[T], error) {
+	return versioned[T](t.r.Create(ctx, entity))
+}
+
+func (t typed[T]) Update(ctx context.Context, id string, patch Patch, expect Version) (Versioned[T], error) {
+	return versioned[T](t.r.Update(ctx, id, patch, expect))
+}
+
+func (t typed[T]) Delete(ctx context.Context, id string, expect Version) error {
+	return t.r.Delete(ctx, id, expect)
+}
+
+func (t typed[T]) List(ctx context.Context, req PageRequest) (Page[T], error) {
+	page, err := t.r.List(ctx, req)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return pageOf[T](page), nil
+}
+
+func versioned[T Entity](v Versioned[Entity], err error) (Versioned[T], error) {
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	return Versioned[T]{Entity: v.Entity.(T), Version: v.Version}, nil
+}
+
+func pageOf[T Entity](p Page[Entity]) Page[T] {
+	out := Page[T]{Items: make([]T, len(p.Items)), Next: p.Next}
+	for i, e := range p.Items {
+		out.Items[i] = e.(T)
+	}
+	return out
+}
+
 // Version counts the writes to one entity, starting at 1. The kit manages it;
 // entities never carry it. AnyVersion as an expectation matches every version.
 type Version int64

@@ -2,8 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -30,6 +32,8 @@ type API interface {
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
 // Table is one DynamoDB table laid out by Layout.
@@ -39,140 +43,258 @@ type Table struct {
 	Schema Schema
 }
 
-// Repository stores entities of type T in a Table. It implements
-// kit.Repository[T].
-type Repository[T kit.Entity] struct {
+// Storage keeps entities of every kind in one Table. It implements
+// kit.Storage.
+//
+// Keys: an entity is PK=KIND#id, SK=KIND, listed by kind through the
+// listing index (GSI1PK=KIND, GSI1SK=id). A kit.Child lives in its parent's
+// partition: PK=PARENTKIND#parentId, SK=PARENTKIND#KIND#id, so the parent's
+// own item sorts first and each kind of child is one contiguous range.
+type Storage struct {
 	table  Table
-	kind   string
 	tokens *cursor.Codec
 }
 
-var _ kit.Repository[kit.Entity] = (*Repository[kit.Entity])(nil)
+var _ kit.Storage = (*Storage)(nil)
 
-// NewRepository returns the repository of T's kind in table, signing its
-// paging tokens with tokens.
-func NewRepository[T kit.Entity](table Table, tokens *cursor.Codec) *Repository[T] {
-	var zero T
-	return &Repository[T]{table: table, kind: zero.EntityKind(), tokens: tokens}
+// NewStorage returns the storage of table, signing paging tokens with tokens.
+func NewStorage(table Table, tokens *cursor.Codec) *Storage {
+	return &Storage{table: table, tokens: tokens}
 }
 
-func (r *Repository[T]) key(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		r.table.Schema.Keys.PartitionKey: &types.AttributeValueMemberS{Value: r.kind + "#" + id},
-		r.table.Schema.Keys.SortKey:      &types.AttributeValueMemberS{Value: r.kind},
-	}
+// NewRepository returns the repository of T, an entity that is not a
+// kit.Child, in table.
+func NewRepository[T kit.Entity](table Table, tokens *cursor.Codec) kit.Repository[T] {
+	return kit.RepositoryOf[T](NewStorage(table, tokens), "")
 }
 
-// Get implements kit.Repository.
-func (r *Repository[T]) Get(ctx context.Context, id string) (kit.Versioned[T], error) {
-	out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(r.table.Name),
-		Key:            r.key(id),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return kit.Versioned[T]{}, storeError("get", err)
+// Open implements kit.Storage.
+func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
+	r := &repository{table: s.table, tokens: s.tokens, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind()}
+	if c, ok := prototype.(kit.Child); ok {
+		r.parentKind, r.parent = c.ParentKind(), parent
+		_, r.listed = prototype.(kit.Listed)
 	}
-	if out.Item == nil {
-		return kit.Versioned[T]{}, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
-	}
-	return r.decode(out.Item)
+	return r
 }
 
-// Create implements kit.Repository.
-func (r *Repository[T]) Create(ctx context.Context, entity T) (kit.Versioned[T], error) {
-	item, err := r.encode(entity, 1)
-	if err != nil {
-		return kit.Versioned[T]{}, err
-	}
-	cond, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name(r.table.Schema.Keys.PartitionKey))).
-		Build()
-	if err != nil {
-		return kit.Versioned[T]{}, fmt.Errorf("build create condition: %w", err)
-	}
-	put := &types.Put{
-		TableName:                 aws.String(r.table.Name),
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	}
-	if claim := idempotency.ClaimFrom(ctx); claim != nil {
-		if err := r.createClaimed(ctx, put, claim); err != nil {
-			return kit.Versioned[T]{}, fmt.Errorf("%s %s: %w", r.kind, entity.EntityID(), err)
-		}
-		return kit.Versioned[T]{Entity: entity, Version: 1}, nil
-	}
-	_, err = r.table.API.PutItem(ctx, putItem(put))
-	var failed *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &failed):
-		return kit.Versioned[T]{}, fmt.Errorf("%s %s exists: %w", r.kind, entity.EntityID(), kit.ErrConflict)
-	case err != nil:
-		return kit.Versioned[T]{}, storeError("create", err)
-	}
-	return kit.Versioned[T]{Entity: entity, Version: 1}, nil
+// repository is one kind, or one kind of child within one parent's
+// collection. It implements kit.Repository of kit.Entity; kit.RepositoryOf
+// narrows it to the entity type.
+type repository struct {
+	table      Table
+	tokens     *cursor.Codec
+	typ        reflect.Type
+	kind       string
+	parentKind string // "" unless the kind is a kit.Child
+	parent     string // the parent's id, for a child collection
+	listed     bool   // children that also go to the listing index
 }
 
-// createClaimed writes the entity and the request's idempotency claim in
-// one transaction: either both exist afterwards or neither does, so a key
-// can never create twice.
-func (r *Repository[T]) createClaimed(ctx context.Context, entity *types.Put, claim *idempotency.Claim) error {
-	record, err := NewIdempotency(r.table).put(claim.Record, claim.Now)
-	if err != nil {
-		return err
+func (r *repository) child() bool { return r.parentKind != "" }
+
+// scoped refuses item calls on a child repository opened without a parent:
+// a child's key needs its parent's id.
+func (r *repository) scoped() error {
+	if r.child() && r.parent == "" {
+		return fmt.Errorf("dynamo: %s is a child of %s: open it with the parent's id", r.kind, r.parentKind)
 	}
-	_, err = r.table.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: entity}, {Put: record}},
-	})
-	var canceled *types.TransactionCanceledException
-	switch {
-	case errors.As(err, &canceled):
-		reasons := canceled.CancellationReasons
-		for _, reason := range reasons {
-			switch aws.ToString(reason.Code) {
-			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
-				return storeError("create with idempotency key", err)
-			}
-		}
-		if len(reasons) == 2 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-			return fmt.Errorf("exists: %w", kit.ErrConflict)
-		}
-		// The key's record exists, or another transaction on it is in
-		// flight (TransactionConflict): either way the key is taken.
-		return idempotency.ErrKeyInUse
-	case err != nil:
-		return storeError("create with idempotency key", err)
-	}
-	claim.MarkWritten()
 	return nil
 }
 
-// Update implements kit.Repository in one UpdateItem: the patch, the version
-// bump and the existence and version checks are a single atomic write.
-func (r *Repository[T]) Update(ctx context.Context, id string, patch kit.Patch, expect kit.Version) (kit.Versioned[T], error) {
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func (r *repository) key(id string) map[string]types.AttributeValue {
+	k := r.table.Schema.Keys
+	if r.child() {
+		return map[string]types.AttributeValue{k.PartitionKey: str(r.parentKind + "#" + r.parent), k.SortKey: str(r.childPrefix() + id)}
+	}
+	return map[string]types.AttributeValue{k.PartitionKey: str(r.kind + "#" + id), k.SortKey: str(r.kind)}
+}
+
+// childPrefix starts the sort key of every child of this kind.
+func (r *repository) childPrefix() string { return r.parentKind + "#" + r.kind + "#" }
+
+func (r *repository) parentKey() map[string]types.AttributeValue {
+	k := r.table.Schema.Keys
+	return map[string]types.AttributeValue{k.PartitionKey: str(r.parentKind + "#" + r.parent), k.SortKey: str(r.parentKind)}
+}
+
+// scope names the listing a token belongs to: the kind, or one parent's
+// collection of it, so a token from another listing never verifies.
+func (r *repository) scope() string {
+	if r.child() && r.parent != "" {
+		return r.kind + "@" + r.parentKind + "#" + r.parent
+	}
+	return r.kind
+}
+
+func (r *repository) parentMissing() error {
+	return fmt.Errorf("%s %s: %w", r.parentKind, r.parent, kit.ErrNotFound)
+}
+
+// Get implements kit.Repository. A child is read together with its parent
+// in one transactional read, so a child whose parent is gone is never seen.
+func (r *repository) Get(ctx context.Context, id string) (kit.Versioned[kit.Entity], error) {
+	if err := r.scoped(); err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	if !r.child() {
+		out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(r.table.Name), Key: r.key(id), ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return kit.Versioned[kit.Entity]{}, storeError("get", err)
+		}
+		if out.Item == nil {
+			return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
+		}
+		return r.decode(out.Item)
+	}
+	in := &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
+		{Get: &types.Get{TableName: aws.String(r.table.Name), Key: r.parentKey(), ProjectionExpression: aws.String("#pk"),
+			ExpressionAttributeNames: map[string]string{"#pk": r.table.Schema.Keys.PartitionKey}}},
+		{Get: &types.Get{TableName: aws.String(r.table.Name), Key: r.key(id)}},
+	}}
+	var out *dynamodb.TransactGetItemsOutput
+	err := retryConflicts(ctx, func() (err error) {
+		out, err = r.table.API.TransactGetItems(ctx, in)
+		return err
+	})
+	switch {
+	case err != nil:
+		return kit.Versioned[kit.Entity]{}, storeError("get", err)
+	case out.Responses[0].Item == nil:
+		return kit.Versioned[kit.Entity]{}, r.parentMissing()
+	case out.Responses[1].Item == nil:
+		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
+	}
+	return r.decode(out.Responses[1].Item)
+}
+
+// Create implements kit.Repository. The entity's put, the check that a
+// child's parent exists and the request's idempotency claim, whichever
+// apply, commit in one transaction.
+func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Versioned[kit.Entity], error) {
+	if err := r.scoped(); err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	item, err := r.encode(entity, 1)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	put, err := conditionalPut(r.table, item, expression.AttributeNotExists(expression.Name(r.table.Schema.Keys.PartitionKey)))
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	created := kit.Versioned[kit.Entity]{Entity: entity, Version: 1}
+	claim := idempotency.ClaimFrom(ctx)
+	if !r.child() && claim == nil {
+		_, err = r.table.API.PutItem(ctx, putItem(put))
+		var failed *types.ConditionalCheckFailedException
+		switch {
+		case errors.As(err, &failed):
+			return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s exists: %w", r.kind, entity.EntityID(), kit.ErrConflict)
+		case err != nil:
+			return kit.Versioned[kit.Entity]{}, storeError("create", err)
+		}
+		return created, nil
+	}
+	var items []types.TransactWriteItem
+	parentAt, entityAt := -1, 0
+	if r.child() {
+		check, err := r.parentCheck()
+		if err != nil {
+			return kit.Versioned[kit.Entity]{}, err
+		}
+		items, parentAt, entityAt = append(items, types.TransactWriteItem{ConditionCheck: check}), 0, 1
+	}
+	items = append(items, types.TransactWriteItem{Put: put})
+	if claim != nil {
+		record, err := NewIdempotency(r.table).put(claim.Record, claim.Now)
+		if err != nil {
+			return kit.Versioned[kit.Entity]{}, err
+		}
+		items = append(items, types.TransactWriteItem{Put: record})
+	}
+	failed, err := r.transact(ctx, "create", items)
+	switch {
+	case failed == parentAt && failed >= 0:
+		return kit.Versioned[kit.Entity]{}, r.parentMissing()
+	case failed == entityAt:
+		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s exists: %w", r.kind, entity.EntityID(), kit.ErrConflict)
+	case claim != nil && (failed > entityAt || errors.Is(err, errTransactionConflict)):
+		// The key's record exists, or another transaction on it is in
+		// flight: either way the key is taken.
+		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, entity.EntityID(), idempotency.ErrKeyInUse)
+	case err != nil:
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	if claim != nil {
+		claim.MarkWritten()
+	}
+	return created, nil
+}
+
+// parentCheck is the transaction item that requires a child's parent.
+func (r *repository) parentCheck() (*types.ConditionCheck, error) {
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.AttributeExists(expression.Name(r.table.Schema.Keys.PartitionKey))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build parent check: %w", err)
+	}
+	return &types.ConditionCheck{
+		TableName:                 aws.String(r.table.Name),
+		Key:                       r.parentKey(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
+// Update implements kit.Repository: the patch, the version bump and the
+// existence and version checks are a single atomic write. A child's write
+// is a transaction with the check that its parent exists; transactions
+// return no values, so the child's new state is read back after it.
+func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, expect kit.Version) (kit.Versioned[kit.Entity], error) {
+	if err := r.scoped(); err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
 	var upd expression.UpdateBuilder
 	for name, value := range patch.Set {
 		if err := r.checkOwnAttribute(name); err != nil {
-			return kit.Versioned[T]{}, err
+			return kit.Versioned[kit.Entity]{}, err
 		}
-		av, err := attributevalue.Marshal(value)
+		av, err := EncodeValue(value)
 		if err != nil {
-			return kit.Versioned[T]{}, fmt.Errorf("encode %s: %w", name, err)
+			return kit.Versioned[kit.Entity]{}, fmt.Errorf("encode %s: %w", name, err)
 		}
 		upd = upd.Set(expression.Name(name), expression.Value(av))
 	}
 	for _, name := range patch.Remove {
 		if err := r.checkOwnAttribute(name); err != nil {
-			return kit.Versioned[T]{}, err
+			return kit.Versioned[kit.Entity]{}, err
 		}
 		upd = upd.Remove(expression.Name(name))
 	}
 	upd = upd.Add(expression.Name(AttrVersion), expression.Value(1))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(r.writeCondition(expect)).Build()
 	if err != nil {
-		return kit.Versioned[T]{}, fmt.Errorf("build update: %w", err)
+		return kit.Versioned[kit.Entity]{}, fmt.Errorf("build update: %w", err)
+	}
+	if r.child() {
+		if err := r.transactChild(ctx, "update", id, types.TransactWriteItem{Update: &types.Update{
+			TableName:                           aws.String(r.table.Name),
+			Key:                                 r.key(id),
+			UpdateExpression:                    expr.Update(),
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}}); err != nil {
+			return kit.Versioned[kit.Entity]{}, err
+		}
+		return r.Get(ctx, id)
 	}
 	out, err := r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(r.table.Name),
@@ -185,16 +307,34 @@ func (r *Repository[T]) Update(ctx context.Context, id string, patch kit.Patch, 
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
-		return kit.Versioned[T]{}, r.writeError("update", id, err)
+		return kit.Versioned[kit.Entity]{}, r.writeError("update", id, err)
 	}
 	return r.decode(out.Attributes)
 }
 
-// Delete implements kit.Repository.
-func (r *Repository[T]) Delete(ctx context.Context, id string, expect kit.Version) error {
+// Delete implements kit.Repository. Deleting an entity that is not a child
+// also deletes its whole item collection, every child of every kind: first
+// the entity itself, which makes the children unreachable (every read of a
+// child checks its parent), then the rest of its partition. If that sweep
+// is cut short, a later Delete of the same id, which answers ErrNotFound,
+// sweeps again.
+func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) error {
+	if err := r.scoped(); err != nil {
+		return err
+	}
 	expr, err := expression.NewBuilder().WithCondition(r.writeCondition(expect)).Build()
 	if err != nil {
 		return fmt.Errorf("build delete condition: %w", err)
+	}
+	if r.child() {
+		return r.transactChild(ctx, "delete", id, types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                           aws.String(r.table.Name),
+			Key:                                 r.key(id),
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
 	}
 	_, err = r.table.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           aws.String(r.table.Name),
@@ -205,73 +345,341 @@ func (r *Repository[T]) Delete(ctx context.Context, id string, expect kit.Versio
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
-		return r.writeError("delete", id, err)
+		err = r.writeError("delete", id, err)
+		if !errors.Is(err, kit.ErrNotFound) {
+			return err
+		}
 	}
-	return nil
+	if serr := sweep(ctx, r.table, r.kind+"#"+id); serr != nil {
+		return serr
+	}
+	return err
 }
 
-// List implements kit.Repository with a Query on the listing index, so its
-// cost grows with the page and not with the table. It reads one item past
-// the page to know whether another page exists, so every page but the last
-// is full and the last carries no token.
-func (r *Repository[T]) List(ctx context.Context, req kit.PageRequest) (kit.Page[T], error) {
+// transactChild runs a child's write together with the check that its
+// parent exists, and tells the three failures apart: no parent, no child,
+// or a child at another version.
+func (r *repository) transactChild(ctx context.Context, op, id string, write types.TransactWriteItem) error {
+	check, err := r.parentCheck()
+	if err != nil {
+		return err
+	}
+	failed, err := r.transact(ctx, op, []types.TransactWriteItem{{ConditionCheck: check}, write})
+	switch {
+	case failed == 0:
+		return r.parentMissing()
+	case failed == 1 && errorItem(err, 1) == nil:
+		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrNotFound)
+	case failed == 1:
+		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrPreconditionFailed)
+	}
+	return err
+}
+
+// errTransactionConflict is a transaction that kept losing races with
+// other transactions on its items.
+var errTransactionConflict = errors.New("transaction conflict")
+
+// transact runs a write transaction. It returns the index of the first item
+// whose condition failed, with the cancellation as the error, or -1.
+// DynamoDB leaves a transaction that collided with another one to the
+// caller, so that case is retried a few times within ctx.
+func (r *repository) transact(ctx context.Context, op string, items []types.TransactWriteItem) (int, error) {
+	err := retryConflicts(ctx, func() error {
+		_, err := r.table.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		return err
+	})
+	var canceled *types.TransactionCanceledException
+	switch {
+	case err == nil:
+		return -1, nil
+	case errors.Is(err, errTransactionConflict):
+		return -1, fmt.Errorf("%w: dynamodb %s: %w", kit.ErrUnavailable, op, err)
+	case !errors.As(err, &canceled):
+		return -1, storeError(op, err)
+	}
+	for i, reason := range canceled.CancellationReasons {
+		if aws.ToString(reason.Code) == "ConditionalCheckFailed" {
+			return i, err
+		}
+	}
+	return -1, storeError(op, err)
+}
+
+// retryConflicts calls f again, with a short growing pause, while it fails
+// only because another transaction held one of its items.
+func retryConflicts(ctx context.Context, f func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := f()
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) || !onlyConflicts(canceled.CancellationReasons) {
+			return err
+		}
+		if attempt == 3 {
+			return fmt.Errorf("%w: %w", errTransactionConflict, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", errTransactionConflict, err)
+		case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
+		}
+	}
+}
+
+func onlyConflicts(reasons []types.CancellationReason) bool {
+	conflict := false
+	for _, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			conflict = true
+		case "", "None":
+		default:
+			return false
+		}
+	}
+	return conflict
+}
+
+// errorItem returns the item a failed transaction returned for item i.
+func errorItem(err error, i int) map[string]types.AttributeValue {
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) || i >= len(canceled.CancellationReasons) {
+		return nil
+	}
+	return canceled.CancellationReasons[i].Item
+}
+
+// List implements kit.Repository. An entity's listing is a Query on the
+// listing index; a child collection's is a Query on the parent's
+// partition. Either costs what the page costs, not what the table holds.
+// It reads one item past the page to know whether another page exists, so
+// every page but the last is full and the last carries no token.
+func (r *repository) List(ctx context.Context, req kit.PageRequest) (kit.Page[kit.Entity], error) {
 	if req.Size < 1 {
-		return kit.Page[T]{}, kit.Invalid("page size must be at least 1")
+		return kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
+	}
+	after := ""
+	if req.Token != "" {
+		var err error
+		if after, err = r.tokens.Decode(r.scope(), req.Token); err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+	}
+	if !r.child() || r.parent == "" {
+		return r.listKind(ctx, req.Size, after)
+	}
+	if after == "" {
+		_, page, err := r.withParent(ctx, req.Size)
+		return page, err
+	}
+	// A later page cannot include the parent's item, which sorts first:
+	// its existence is read beside the page, at the same time.
+	parentErr := make(chan error, 1)
+	go func() {
+		out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(r.table.Name), Key: r.parentKey(), ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("#pk"), ExpressionAttributeNames: map[string]string{"#pk": r.table.Schema.Keys.PartitionKey},
+		})
+		switch {
+		case err != nil:
+			parentErr <- storeError("list", err)
+		case out.Item == nil:
+			parentErr <- r.parentMissing()
+		default:
+			parentErr <- nil
+		}
+	}()
+	keys := r.table.Schema.Keys
+	cond := expression.Key(keys.PartitionKey).Equal(expression.Value(r.parentKind + "#" + r.parent)).
+		And(expression.Key(keys.SortKey).BeginsWith(r.childPrefix()))
+	in, err := r.query(cond, "")
+	if err != nil {
+		return kit.Page[kit.Entity]{}, err
+	}
+	in.ConsistentRead = aws.Bool(true)
+	in.ExclusiveStartKey = r.key(after)
+	items, qerr := r.collect(ctx, in, req.Size+1, nil)
+	if err := <-parentErr; err != nil {
+		return kit.Page[kit.Entity]{}, err
+	}
+	if qerr != nil {
+		return kit.Page[kit.Entity]{}, qerr
+	}
+	return r.page(items, req.Size)
+}
+
+// listKind lists the kind through the listing index.
+func (r *repository) listKind(ctx context.Context, size int, after string) (kit.Page[kit.Entity], error) {
+	if r.child() && !r.listed {
+		return kit.Page[kit.Entity]{}, fmt.Errorf("dynamo: %s is not kit.Listed: list it within a parent", r.kind)
 	}
 	idx := r.table.Schema.ListIndex
-	keyCond := expression.Key(idx.Keys.PartitionKey).Equal(expression.Value(r.kind))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	in, err := r.query(expression.Key(idx.Keys.PartitionKey).Equal(expression.Value(r.kind)), idx.Name)
 	if err != nil {
-		return kit.Page[T]{}, fmt.Errorf("build list query: %w", err)
+		return kit.Page[kit.Entity]{}, err
+	}
+	if after != "" {
+		if r.child() {
+			// A listed child's position carries its parent, which its
+			// table key needs.
+			parent, id, ok := cutPosition(after)
+			if !ok {
+				return kit.Page[kit.Entity]{}, cursor.ErrInvalidToken
+			}
+			scoped := *r
+			scoped.parent = parent
+			in.ExclusiveStartKey = scoped.key(id)
+		} else {
+			in.ExclusiveStartKey = r.key(after)
+		}
+		in.ExclusiveStartKey[idx.Keys.PartitionKey] = str(r.kind)
+		in.ExclusiveStartKey[idx.Keys.SortKey] = str(after)
+	}
+	items, err := r.collect(ctx, in, size+1, nil)
+	if err != nil {
+		return kit.Page[kit.Entity]{}, err
+	}
+	return r.page(items, size)
+}
+
+func (r *repository) query(cond expression.KeyConditionBuilder, index string) (*dynamodb.QueryInput, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build list query: %w", err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(r.table.Name),
-		IndexName:                 aws.String(idx.Name),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	}
-	if req.Token != "" {
-		after, err := r.tokens.Decode(r.kind, req.Token)
-		if err != nil {
-			return kit.Page[T]{}, err
-		}
-		in.ExclusiveStartKey = r.key(after)
-		in.ExclusiveStartKey[idx.Keys.PartitionKey] = &types.AttributeValueMemberS{Value: r.kind}
-		in.ExclusiveStartKey[idx.Keys.SortKey] = &types.AttributeValueMemberS{Value: after}
+	if index != "" {
+		in.IndexName = aws.String(index)
 	}
+	return in, nil
+}
+
+// collect runs a Query until it has want items that keep reports true for,
+// or there are no more. A Query stops at 1 MB, and a filter drops items
+// after Limit counted them, so one call may return less than asked for even
+// when more items exist.
+func (r *repository) collect(ctx context.Context, in *dynamodb.QueryInput, want int, keep func(map[string]types.AttributeValue) bool) ([]map[string]types.AttributeValue, error) {
 	var items []map[string]types.AttributeValue
-	// A Query stops at 1 MB, so one call may return less than asked for even
-	// when more items exist: keep going until the page plus one is read.
 	for {
-		in.Limit = aws.Int32(int32(req.Size + 1 - len(items)))
+		in.Limit = aws.Int32(int32(want - len(items)))
 		out, err := r.table.API.Query(ctx, in)
 		if err != nil {
-			return kit.Page[T]{}, storeError("list", err)
+			return nil, storeError("list", err)
 		}
-		items = append(items, out.Items...)
-		if len(items) > req.Size || out.LastEvaluatedKey == nil {
-			break
+		for _, item := range out.Items {
+			if keep == nil || keep(item) {
+				items = append(items, item)
+			}
+		}
+		if len(items) >= want || out.LastEvaluatedKey == nil {
+			return items, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	page := kit.Page[T]{Items: make([]T, 0, min(len(items), req.Size))}
-	for _, item := range items[:min(len(items), req.Size)] {
+}
+
+// page decodes up to size items and makes the token for the next page when
+// there was one item more.
+func (r *repository) page(items []map[string]types.AttributeValue, size int) (kit.Page[kit.Entity], error) {
+	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(items), size))}
+	for _, item := range items[:min(len(items), size)] {
 		v, err := r.decode(item)
 		if err != nil {
-			return kit.Page[T]{}, err
+			return kit.Page[kit.Entity]{}, err
 		}
 		page.Items = append(page.Items, v.Entity)
 	}
-	if len(items) > req.Size {
-		page.Next = r.tokens.Encode(r.kind, page.Items[req.Size-1].EntityID())
+	if len(items) > size {
+		last := page.Items[size-1].EntityID()
+		if r.child() && r.parent == "" {
+			last = position(items[size-1], r.table.Schema, r.parentKind, last)
+		}
+		page.Next = r.tokens.Encode(r.scope(), last)
 	}
 	return page, nil
 }
 
+// position is a listed child's place in the kind-wide listing: its
+// parent's id and its own.
+func position(item map[string]types.AttributeValue, s Schema, parentKind, id string) string {
+	pk, _ := item[s.Keys.PartitionKey].(*types.AttributeValueMemberS)
+	if pk == nil {
+		return id
+	}
+	return pk.Value[len(parentKind)+1:] + "/" + id
+}
+
+func cutPosition(p string) (parent, id string, ok bool) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[:i], p[i+1:], i > 0 && i < len(p)-1
+		}
+	}
+	return "", "", false
+}
+
+// withParent reads the parent's item and the first size children of this
+// kind in one Query: the parent's item sorts first in its partition, and
+// this kind's children follow it. Children of kinds that sort between the
+// two are read and filtered out.
+func (r *repository) withParent(ctx context.Context, size int) (map[string]types.AttributeValue, kit.Page[kit.Entity], error) {
+	keys := r.table.Schema.Keys
+	cond := expression.Key(keys.PartitionKey).Equal(expression.Value(r.parentKind + "#" + r.parent)).
+		And(expression.Key(keys.SortKey).Between(expression.Value(r.parentKind), expression.Value(r.childPrefix()+"\uffff")))
+	in, err := r.query(cond, "")
+	if err != nil {
+		return nil, kit.Page[kit.Entity]{}, err
+	}
+	in.ConsistentRead = aws.Bool(true)
+	first := true
+	var parent map[string]types.AttributeValue
+	items, err := r.collect(ctx, in, size+1, func(item map[string]types.AttributeValue) bool {
+		if first {
+			first = false
+			if sk, _ := item[keys.SortKey].(*types.AttributeValueMemberS); sk != nil && sk.Value == r.parentKind {
+				parent = item
+				return false
+			}
+		}
+		t, _ := item[AttrType].(*types.AttributeValueMemberS)
+		return t != nil && t.Value == r.kind
+	})
+	if err != nil {
+		return nil, kit.Page[kit.Entity]{}, err
+	}
+	if parent == nil {
+		return nil, kit.Page[kit.Entity]{}, r.parentMissing()
+	}
+	page, err := r.page(items, size)
+	return parent, page, err
+}
+
+// GetWith implements kit.Storage in one Query on the parent's partition.
+func (s *Storage) GetWith(ctx context.Context, prototype kit.Entity, id string, child kit.Child, size int) (kit.Versioned[kit.Entity], kit.Page[kit.Entity], error) {
+	if size < 1 {
+		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
+	}
+	parent := s.Open(prototype, "").(*repository)
+	children := s.Open(child, id).(*repository)
+	if children.parentKind != parent.kind {
+		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, fmt.Errorf("dynamo: %s is not a child of %s", children.kind, parent.kind)
+	}
+	item, page, err := children.withParent(ctx, size)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, err
+	}
+	v, err := parent.decode(item)
+	return v, page, err
+}
+
 // writeCondition is the check every update and delete makes: the item exists
 // and, when the caller expects a version, is at that version.
-func (r *Repository[T]) writeCondition(expect kit.Version) expression.ConditionBuilder {
+func (r *repository) writeCondition(expect kit.Version) expression.ConditionBuilder {
 	cond := expression.AttributeExists(expression.Name(r.table.Schema.Keys.PartitionKey))
 	if expect != kit.AnyVersion {
 		cond = cond.And(expression.Name(AttrVersion).Equal(expression.Value(int64(expect))))
@@ -281,7 +689,7 @@ func (r *Repository[T]) writeCondition(expect kit.Version) expression.ConditionB
 
 // writeError tells a missing item from a stale version by the item DynamoDB
 // returns with a failed condition.
-func (r *Repository[T]) writeError(op, id string, err error) error {
+func (r *repository) writeError(op, id string, err error) error {
 	var failed *types.ConditionalCheckFailedException
 	if !errors.As(err, &failed) {
 		return storeError(op, err)
@@ -292,7 +700,7 @@ func (r *Repository[T]) writeError(op, id string, err error) error {
 	return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrPreconditionFailed)
 }
 
-func (r *Repository[T]) checkOwnAttribute(name string) error {
+func (r *repository) checkOwnAttribute(name string) error {
 	if reserved(r.table.Schema, name) {
 		return fmt.Errorf("dynamo: %q is a kit attribute, not the entity's", name)
 	}
@@ -308,8 +716,11 @@ func reserved(s Schema, name string) bool {
 	return false
 }
 
-func (r *Repository[T]) encode(entity T, version kit.Version) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMap(entity)
+func (r *repository) encode(entity kit.Entity, version kit.Version) (map[string]types.AttributeValue, error) {
+	if t := reflect.TypeOf(entity); t != r.typ {
+		return nil, fmt.Errorf("dynamo: %s repository given a %s", r.typ, t)
+	}
+	item, err := EncodeEntity(entity)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", r.kind, err)
 	}
@@ -323,18 +734,25 @@ func (r *Repository[T]) encode(entity T, version kit.Version) (map[string]types.
 		item[name] = value
 	}
 	s := r.table.Schema
-	item[s.ListIndex.Keys.PartitionKey] = &types.AttributeValueMemberS{Value: r.kind}
-	item[s.ListIndex.Keys.SortKey] = &types.AttributeValueMemberS{Value: id}
-	item[AttrType] = &types.AttributeValueMemberS{Value: r.kind}
+	if !r.child() || r.listed {
+		item[s.ListIndex.Keys.PartitionKey] = str(r.kind)
+		item[s.ListIndex.Keys.SortKey] = str(id)
+		if r.child() {
+			item[s.ListIndex.Keys.SortKey] = str(r.parent + "/" + id)
+		}
+	}
+	item[AttrType] = str(r.kind)
 	item[AttrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(version), 10)}
 	return item, nil
 }
 
-func (r *Repository[T]) decode(item map[string]types.AttributeValue) (kit.Versioned[T], error) {
-	var v kit.Versioned[T]
-	if err := attributevalue.UnmarshalMap(item, &v.Entity); err != nil {
+func (r *repository) decode(item map[string]types.AttributeValue) (kit.Versioned[kit.Entity], error) {
+	var v kit.Versioned[kit.Entity]
+	entity, err := DecodeEntity(r.typ, item)
+	if err != nil {
 		return v, fmt.Errorf("decode %s: %w", r.kind, err)
 	}
+	v.Entity = entity
 	if n, ok := item[AttrVersion].(*types.AttributeValueMemberN); ok {
 		version, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil {
@@ -345,8 +763,61 @@ func (r *Repository[T]) decode(item map[string]types.AttributeValue) (kit.Versio
 	return v, nil
 }
 
-// putItem is a conditional put on its own, outside a transaction. Writes
-// are built as types.Put so that the same write can join a transaction.
+// DecodeEntity decodes item into a new value of typ, the entity's own type
+// (a struct, or a pointer to one). The memory adapter shares it, so both
+// adapters read entities the same way.
+func DecodeEntity(typ reflect.Type, item map[string]types.AttributeValue) (kit.Entity, error) {
+	p := reflect.New(typ)
+	if typ.Kind() == reflect.Pointer {
+		p = reflect.New(typ.Elem())
+	}
+	if err := attributevalue.UnmarshalMapWithOptions(item, p.Interface(), jsonNames); err != nil {
+		return nil, fmt.Errorf("unmarshal: %w", err)
+	}
+	if typ.Kind() == reflect.Pointer {
+		return p.Interface().(kit.Entity), nil
+	}
+	return p.Elem().Interface().(kit.Entity), nil
+}
+
+// EncodeEntity encodes an entity's attributes, under their JSON names: one
+// name per field, the same in the API, in patches and in the table.
+func EncodeEntity(entity kit.Entity) (map[string]types.AttributeValue, error) {
+	m, err := attributevalue.MarshalMapWithOptions(entity, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	if err != nil {
+		return nil, fmt.Errorf("marshal: %w", err)
+	}
+	return m, nil
+}
+
+// EncodeValue encodes one attribute's value, as a patch sets it.
+func EncodeValue(v any) (types.AttributeValue, error) {
+	av, err := attributevalue.MarshalWithOptions(v, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	if err != nil {
+		return nil, fmt.Errorf("marshal: %w", err)
+	}
+	return av, nil
+}
+
+func jsonNames(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
+
+// conditionalPut builds a put of item that applies only under cond, as a
+// types.Put so that the same write can join a transaction.
+func conditionalPut(t Table, item map[string]types.AttributeValue, cond expression.ConditionBuilder) (*types.Put, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build put condition: %w", err)
+	}
+	return &types.Put{
+		TableName:                 aws.String(t.Name),
+		Item:                      item,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
+// putItem is a conditional put on its own, outside a transaction.
 func putItem(p *types.Put) *dynamodb.PutItemInput {
 	return &dynamodb.PutItemInput{
 		TableName:                 p.TableName,
@@ -367,4 +838,18 @@ func storeError(op string, err error) error {
 		return fmt.Errorf("dynamodb %s: %w", op, err)
 	}
 	return fmt.Errorf("%w: dynamodb %s: %w", kit.ErrUnavailable, op, err)
+}
+
+// Describe renders an item as one line of JSON with its attributes sorted,
+// for tests that compare what a store holds before and after a request.
+func Describe(item map[string]types.AttributeValue) string {
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+		return fmt.Sprintf("undecodable item: %v", err)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Sprintf("unencodable item: %v", err)
+	}
+	return string(b)
 }

@@ -16,10 +16,6 @@ func TestRepositoryContract(t *testing.T) {
 	repotest.Run(t, func(t *testing.T) repotest.Store {
 		tokens, foreign := repotest.Codecs(t)
 		table := ddb.NewTable(t)
-		return repotest.Store{
-			Notes:      dynamo.NewRepository[repotest.Note](table, tokens),
-			Tags:       dynamo.NewRepository[repotest.Tag](table, tokens),
-			ForeignKey: dynamo.NewRepository[repotest.Note](table, foreign),
-		}
+		return repotest.NewStore(dynamo.NewStorage(table, tokens), dynamo.NewStorage(table, foreign))
 	})
 }

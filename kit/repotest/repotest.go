@@ -18,12 +18,12 @@ import (
 // Note is the entity the suite stores. Its attribute names include
 // DynamoDB reserved words (name, status, size, data) on purpose.
 type Note struct {
-	ID     string    `dynamodbav:"id"`
-	Name   string    `dynamodbav:"name"`
-	Status string    `dynamodbav:"status,omitempty"`
-	Size   int       `dynamodbav:"size"`
-	Data   []string  `dynamodbav:"data,omitempty"`
-	At     time.Time `dynamodbav:"at"`
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	Status string    `json:"status,omitempty"`
+	Size   int       `json:"size"`
+	Data   []string  `json:"data,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // EntityKind implements kit.Entity.
@@ -35,8 +35,8 @@ func (n Note) EntityID() string { return n.ID }
 // Tag is a second kind that shares the store with Note, to prove that kinds
 // never see each other's items.
 type Tag struct {
-	ID    string `dynamodbav:"id"`
-	Label string `dynamodbav:"label"`
+	ID    string `json:"id"`
+	Label string `json:"label"`
 }
 
 // EntityKind implements kit.Entity.
@@ -45,13 +45,25 @@ func (Tag) EntityKind() string { return "TAG" }
 // EntityID implements kit.Entity.
 func (t Tag) EntityID() string { return t.ID }
 
-// Store is a fresh, empty store for one subtest: a repository of each kind
-// over the same storage, and a second Note repository over the same storage
+// Store is a fresh, empty store for one subtest: repositories of each kind
+// over the same storage, and a second Note repository over the same data
 // whose paging tokens are signed with another key.
 type Store struct {
+	Storage    kit.Storage
 	Notes      kit.Repository[Note]
 	Tags       kit.Repository[Tag]
 	ForeignKey kit.Repository[Note]
+}
+
+// NewStore opens the suite's repositories on storage, and on foreign: the
+// same data with tokens signed by another key.
+func NewStore(storage, foreign kit.Storage) Store {
+	return Store{
+		Storage:    storage,
+		Notes:      kit.RepositoryOf[Note](storage, ""),
+		Tags:       kit.RepositoryOf[Tag](storage, ""),
+		ForeignKey: kit.RepositoryOf[Note](foreign, ""),
+	}
 }
 
 // Run runs the contract against the adapter newStore makes.
@@ -74,6 +86,15 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListRejectsForeignTokens", testListRejectsTokens},
 		{"KindsAreIsolated", testKindsIsolated},
 		{"ConcurrentUpdatesOneWinner", testConcurrentUpdates},
+		{"ChildNeedsItsParent", testChildNeedsParent},
+		{"ChildrenAreScopedToTheirParent", testChildrenScoped},
+		{"ChildWritesCheckParentAndVersion", testChildWrites},
+		{"ChildrenListInCreationOrder", testChildrenList},
+		{"ChildrenStayOutOfKindListings", testChildrenUnlisted},
+		{"ListedChildrenListByKind", testListedChildren},
+		{"GetWithReadsParentAndChildren", testGetWith},
+		{"DeleteRemovesTheCollection", testDeleteCollection},
+		{"ChildCreatesRacingParentDelete", testChildRaceWithDelete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,8 +236,8 @@ func testDelete(t *testing.T, s Store) {
 	wantErr(t, "second delete", s.Notes.Delete(ctx(t), id(1), kit.AnyVersion), kit.ErrNotFound)
 }
 
-// listAll pages through every note, checking each page as it goes.
-func listAll(t *testing.T, repo kit.Repository[Note], size int) (ids []string, pages int) {
+// listAll pages through every entity, checking each page as it goes.
+func listAll[T kit.Entity](t *testing.T, repo kit.Repository[T], size int) (ids []string, pages int) {
 	t.Helper()
 	token := ""
 	for {
@@ -229,7 +250,7 @@ func listAll(t *testing.T, repo kit.Repository[Note], size int) (ids []string, p
 			t.Fatalf("page %d has %d items and a next token; want full pages of %d", pages, len(page.Items), size)
 		}
 		for _, n := range page.Items {
-			ids = append(ids, n.ID)
+			ids = append(ids, n.EntityID())
 		}
 		if page.Next == "" {
 			return ids, pages

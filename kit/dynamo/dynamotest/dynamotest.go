@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -203,5 +204,28 @@ func ModuleRoot() (string, error) {
 			return "", errors.New("dynamotest: no go.mod above the working directory")
 		}
 		dir = parent
+	}
+}
+
+// Snapshot lists every item of table in key order, one line each, so a test
+// can tell that a request wrote nothing. It scans: tables in tests are
+// small.
+func (s *Server) Snapshot(tb testing.TB, table dynamo.Table) []string {
+	tb.Helper()
+	in := &dynamodb.ScanInput{TableName: aws.String(table.Name), ConsistentRead: aws.Bool(true)}
+	var out []string
+	for {
+		page, err := s.Client().Scan(context.Background(), in)
+		if err != nil {
+			tb.Fatalf("scan %s: %v", table.Name, err)
+		}
+		for _, item := range page.Items {
+			out = append(out, dynamo.Describe(item))
+		}
+		if page.LastEvaluatedKey == nil {
+			slices.Sort(out)
+			return out
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
