@@ -92,7 +92,7 @@ fuzz: $(DDB_STAMP) ## Run every fuzz target for FUZZTIME (default 30s); make tes
 
 .PHONY: update-golden
 update-golden: $(DDB_STAMP) ## Rewrite the golden files under testdata/ from the handlers' output.
-	go test -count=1 ./... -update
+	GOLDEN_UPDATE=1 go test -count=1 ./...
 
 BENCHSTAT := $(BIN)/benchstat
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da

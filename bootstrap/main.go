@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/lambdakit/lambdakit/products"
+	"github.com/lambdakit/lambdakit/bootstrap/app"
 )
 
 func main() {
@@ -32,8 +32,6 @@ func components() fx.Option {
 		}),
 		storage,
 		service,
-		// Each entity module, with the repository of its entity.
-		fx.Provide(repository[products.Product]),
-		products.Module,
+		app.Service(),
 	)
 }

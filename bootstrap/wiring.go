@@ -20,7 +20,6 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/apigw"
-	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 )
@@ -43,7 +42,7 @@ func newLogger(cfg Config) (*zap.Logger, error) {
 
 // storage provides the DynamoDB table every repository shares.
 var storage = fx.Options(
-	fx.Provide(newDynamoClient, newTable, newCursorCodec),
+	fx.Provide(newDynamoClient, newTable, newCursorCodec, newStorage),
 	fx.Invoke(ensureLocalTable),
 )
 
@@ -97,9 +96,9 @@ func ensureLocalTable(lc fx.Lifecycle, cfg Config, client *dynamodb.Client, log 
 	}))
 }
 
-// repository returns the DynamoDB repository of T, for fx.Provide.
-func repository[T kit.Entity](table dynamo.Table, tokens *cursor.Codec) kit.Repository[T] {
-	return dynamo.NewRepository[T](table, tokens)
+// newStorage is the DynamoDB adapter every entity's repositories open on.
+func newStorage(table dynamo.Table, tokens *cursor.Codec) kit.Storage {
+	return dynamo.NewStorage(table, tokens)
 }
 
 // service provides what every module registers against.
@@ -107,7 +106,6 @@ var service = fx.Options(
 	fx.Provide(
 		func() kit.Clock { return kit.SystemClock{} },
 		func(c kit.Clock) kit.IDs { return kit.UUIDv7{Clock: c} },
-		func() *command.Bus { return command.NewBus() },
 		func(cfg Config, log *zap.Logger, table dynamo.Table, clock kit.Clock) *apigw.Router {
 			return apigw.NewRouter(log,
 				apigw.WithBudget(cfg.RequestBudget),

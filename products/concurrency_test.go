@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lambdakit/lambdakit/kit/golden"
 )
 
 // These tests race real requests against each adapter, DynamoDB Local
@@ -24,7 +26,7 @@ func post(body, key, caller string) events.APIGatewayProxyRequest {
 }
 
 // race invokes every event at once and returns the responses in order.
-func race(t *testing.T, svc *service, evs []events.APIGatewayProxyRequest) []events.APIGatewayProxyResponse {
+func race(t *testing.T, svc *golden.Service, evs []events.APIGatewayProxyRequest) []events.APIGatewayProxyResponse {
 	t.Helper()
 	out := make([]events.APIGatewayProxyResponse, len(evs))
 	start := make(chan struct{})
@@ -34,7 +36,7 @@ func race(t *testing.T, svc *service, evs []events.APIGatewayProxyRequest) []eve
 		go func() {
 			defer wg.Done()
 			<-start
-			resp, err := svc.router.Invoke(context.Background(), ev)
+			resp, err := svc.Router.Invoke(context.Background(), ev)
 			if err != nil {
 				t.Errorf("invoke: %v", err)
 			}
@@ -46,16 +48,11 @@ func race(t *testing.T, svc *service, evs []events.APIGatewayProxyRequest) []eve
 	return out
 }
 
-func countProducts(t *testing.T, svc *service) int {
-	t.Helper()
-	return len(snapshot(t, svc.repo))
-}
-
 func TestConcurrentPutsOneWinner(t *testing.T) {
-	for name, newStore := range adapters(t) {
+	for name, newService := range adapters() {
 		t.Run(name, func(t *testing.T) {
-			svc := newService(t, newStore(t))
-			created := svc.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/products", Body: `{"name":"Racer"}`})
+			svc := newService(t)
+			created := svc.Invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/products", Body: `{"name":"Racer"}`})
 			var p struct{ ID string }
 			if err := json.Unmarshal([]byte(created.Body), &p); err != nil {
 				t.Fatal(err)
@@ -82,7 +79,7 @@ func TestConcurrentPutsOneWinner(t *testing.T) {
 			if winner < 0 {
 				t.Fatal("no writer got 200")
 			}
-			got := svc.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/products/" + p.ID})
+			got := svc.Invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/products/" + p.ID})
 			var stored struct{ Name string }
 			if err := json.Unmarshal([]byte(got.Body), &stored); err != nil {
 				t.Fatal(err)
@@ -95,12 +92,12 @@ func TestConcurrentPutsOneWinner(t *testing.T) {
 }
 
 func TestIdempotentCreate(t *testing.T) {
-	for name, newStore := range adapters(t) {
+	for name, newService := range adapters() {
 		t.Run(name, func(t *testing.T) {
 			t.Run("retry replays the first response", func(t *testing.T) {
-				svc := newService(t, newStore(t))
-				first := svc.invoke(t, post(`{"name":"Once"}`, "k-1", "arn:aws:iam::1:user/a"))
-				retry := svc.invoke(t, post(`{"name":"Once"}`, "k-1", "arn:aws:iam::1:user/a"))
+				svc := newService(t)
+				first := svc.Invoke(t, post(`{"name":"Once"}`, "k-1", "arn:aws:iam::1:user/a"))
+				retry := svc.Invoke(t, post(`{"name":"Once"}`, "k-1", "arn:aws:iam::1:user/a"))
 				if first.StatusCode != 201 || retry.StatusCode != 201 {
 					t.Fatalf("statuses %d, %d, want 201, 201", first.StatusCode, retry.StatusCode)
 				}
@@ -115,9 +112,9 @@ func TestIdempotentCreate(t *testing.T) {
 				}
 			})
 			t.Run("same key with another body is 422", func(t *testing.T) {
-				svc := newService(t, newStore(t))
-				svc.invoke(t, post(`{"name":"Once"}`, "k-1", ""))
-				other := svc.invoke(t, post(`{"name":"Twice"}`, "k-1", ""))
+				svc := newService(t)
+				svc.Invoke(t, post(`{"name":"Once"}`, "k-1", ""))
+				other := svc.Invoke(t, post(`{"name":"Twice"}`, "k-1", ""))
 				if other.StatusCode != http.StatusUnprocessableEntity || other.Headers["Content-Type"] != "application/problem+json" {
 					t.Errorf("got %d %s, want a 422 problem", other.StatusCode, other.Body)
 				}
@@ -126,9 +123,9 @@ func TestIdempotentCreate(t *testing.T) {
 				}
 			})
 			t.Run("keys are scoped to the caller", func(t *testing.T) {
-				svc := newService(t, newStore(t))
-				a := svc.invoke(t, post(`{"name":"Mine"}`, "shared", "arn:aws:iam::1:user/a"))
-				b := svc.invoke(t, post(`{"name":"Mine"}`, "shared", "arn:aws:iam::1:user/b"))
+				svc := newService(t)
+				a := svc.Invoke(t, post(`{"name":"Mine"}`, "shared", "arn:aws:iam::1:user/a"))
+				b := svc.Invoke(t, post(`{"name":"Mine"}`, "shared", "arn:aws:iam::1:user/b"))
 				if a.StatusCode != 201 || b.StatusCode != 201 || a.Body == b.Body || b.Headers["Idempotent-Replayed"] != "" {
 					t.Errorf("caller b got caller a's response: %d %s / %d %s", a.StatusCode, a.Body, b.StatusCode, b.Body)
 				}
@@ -137,15 +134,15 @@ func TestIdempotentCreate(t *testing.T) {
 				}
 			})
 			t.Run("a rejected request does not use up its key", func(t *testing.T) {
-				svc := newService(t, newStore(t))
-				bad := svc.invoke(t, post(`{"name":""}`, "k-2", ""))
-				good := svc.invoke(t, post(`{"name":"Fixed"}`, "k-2", ""))
+				svc := newService(t)
+				bad := svc.Invoke(t, post(`{"name":""}`, "k-2", ""))
+				good := svc.Invoke(t, post(`{"name":"Fixed"}`, "k-2", ""))
 				if bad.StatusCode != 400 || good.StatusCode != 201 {
 					t.Errorf("statuses %d, %d, want 400, 201", bad.StatusCode, good.StatusCode)
 				}
 			})
 			t.Run("concurrent duplicates create one product", func(t *testing.T) {
-				svc := newService(t, newStore(t))
+				svc := newService(t)
 				evs := make([]events.APIGatewayProxyRequest, racers)
 				for i := range evs {
 					evs[i] = post(`{"name":"Rush"}`, "k-race", "arn:aws:iam::1:user/a")

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lambdakit/lambdakit/kit/cursor"
-	"github.com/lambdakit/lambdakit/kit/memory"
+	"github.com/lambdakit/lambdakit/kit/golden"
 	"github.com/lambdakit/lambdakit/kit/problem"
 	"github.com/lambdakit/lambdakit/products"
 )
@@ -18,14 +18,16 @@ import (
 const (
 	fuzzID1 = "00000000-0000-7000-8000-000000000001"
 	fuzzID2 = "00000000-0000-7000-8000-000000000002"
+	// fuzzID3 is a review of the first product.
+	fuzzID3 = "00000000-0000-7000-8000-000000000003"
 )
 
 // FuzzProductsAPI sends arbitrary requests to the products API over the
-// memory adapter, after seeding two products. Whatever the request, the
+// memory adapter, after seeding two products and a review. Whatever the request, the
 // service must answer without a server error, every error must be a
 // problem, and a failed request must leave the store as it was.
 func FuzzProductsAPI(f *testing.F) {
-	tokens, err := cursor.New(tokenKey)
+	tokens, err := cursor.New([]byte(golden.TokenKey))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -53,18 +55,28 @@ func FuzzProductsAPI(f *testing.F) {
 		{"DELETE", "/products/" + fuzzID2, "", "", "", `"1", "2"`},
 		{"PATCH", "/products/" + fuzzID1, `{"name":"x"}`, "", "", "*"},
 		{"GET", "/products/", "", "", "", ""},
+		{"POST", "/products/" + fuzzID1 + "/reviews", `{"rating":4,"comment":"Sturdy"}`, "", "", ""},
+		{"POST", "/products/" + fuzzID2 + "/reviews", `{"rating":4.5}`, "", "", "key-2"},
+		{"GET", "/products/" + fuzzID1 + "/reviews", "", "1", "", ""},
+		{"GET", "/products/" + fuzzID1 + "/reviews/" + fuzzID3, "", "", "", `"1"`},
+		{"GET", "/products/" + fuzzID2 + "/reviews/" + fuzzID3, "", "", "", ""},
+		{"PUT", "/products/" + fuzzID1 + "/reviews/" + fuzzID3, `{"comment":""}`, "", "", `"1"`},
+		{"DELETE", "/products/" + fuzzID1 + "/reviews/" + fuzzID3, "", "", "", `"2"`},
+		{"DELETE", "/products/" + fuzzID1, "", "", "", ""},
 	} {
 		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
 	}
 	f.Fuzz(func(t *testing.T, method, path, body, pageSize, nextToken, ifMatch string) {
-		idem := memory.NewIdempotency()
-		svc := newService(t, store{memory.NewRepository[products.Product](tokens, memory.WithIdempotency(idem)), idem})
-		for _, seed := range seeds[:2] {
-			if resp := svc.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/products", Body: seed}); resp.StatusCode != 201 {
+		svc := golden.Memory(t, products.Register)
+		for _, seed := range []string{`{"name":"Chair","description":"Oak, four legs"}`, `{"name":"Desk"}`} {
+			if resp := svc.Invoke(t, request("POST", "/products", seed)); resp.StatusCode != 201 {
 				t.Fatalf("seed %s: %d %s", seed, resp.StatusCode, resp.Body)
 			}
 		}
-		before := snapshot(t, svc.repo)
+		if resp := svc.Invoke(t, request("POST", "/products/"+fuzzID1+"/reviews", `{"rating":3}`)); resp.StatusCode != 201 {
+			t.Fatalf("seed review: %d %s", resp.StatusCode, resp.Body)
+		}
+		before := svc.Snapshot()
 
 		ev := events.APIGatewayProxyRequest{
 			HTTPMethod:                      method,
@@ -98,7 +110,7 @@ func FuzzProductsAPI(f *testing.F) {
 			}
 		}
 
-		resp := svc.invoke(t, ev)
+		resp := svc.Invoke(t, ev)
 		if resp.StatusCode >= 500 || resp.StatusCode < 200 {
 			t.Fatalf("%s %q: status %d %s", method, path, resp.StatusCode, resp.Body)
 		}
@@ -110,7 +122,7 @@ func FuzzProductsAPI(f *testing.F) {
 			if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || p.Status != resp.StatusCode || p.Title == "" {
 				t.Fatalf("%d with body %q (%v)", resp.StatusCode, resp.Body, err)
 			}
-			if after := snapshot(t, svc.repo); !slices.Equal(before, after) {
+			if after := svc.Snapshot(); !slices.Equal(before, after) {
 				t.Fatalf("a %d response changed the store:\nbefore %v\nafter  %v", resp.StatusCode, before, after)
 			}
 			return

@@ -10,25 +10,21 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/lambdakit/lambdakit/kit/cursor"
-	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/golden"
 	"github.com/lambdakit/lambdakit/kit/repotest"
 	"github.com/lambdakit/lambdakit/products"
 )
 
 // TestPagingThousandsMixedKinds pages through 1,000 products that share a
-// DynamoDB Local table with 1,000 items of another kind, over the API: every
-// page but the last is full, and every product appears exactly once.
+// DynamoDB Local table with 1,000 items of another kind and 300 reviews in
+// the products' own partitions, over the API: every page but the last is
+// full, and every product appears exactly once, and nothing else.
 func TestPagingThousandsMixedKinds(t *testing.T) {
 	const count = 1000
-	tokens, err := cursor.New(tokenKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := ddb.NewTable(t)
-	others := dynamo.NewRepository[repotest.Tag](table, tokens)
-	router := newService(t, store{dynamo.NewRepository[products.Product](table, tokens), dynamo.NewIdempotency(table)}).router
-
+	svc := golden.Dynamo(t, ddb, products.Register)
+	router := svc.Router
+	others := kit.RepositoryOf[repotest.Tag](svc.Storage, "")
 	created := make(map[string]bool, count)
 	var mu sync.Mutex
 	repotest.Parallel(t, count, func(i int) error {
@@ -51,6 +47,15 @@ func TestPagingThousandsMixedKinds(t *testing.T) {
 		mu.Lock()
 		created[p.ID] = true
 		mu.Unlock()
+		for range map[bool]int{true: 3, false: 0}[i%10 == 0] {
+			if resp, err := router.Invoke(context.Background(), events.APIGatewayProxyRequest{
+				HTTPMethod: "POST", Path: "/products/" + p.ID + "/reviews", Body: `{"rating":5}`,
+			}); err != nil {
+				return fmt.Errorf("review of %d: %w", i, err)
+			} else if resp.StatusCode != 201 {
+				return fmt.Errorf("review of %d: %d %s", i, resp.StatusCode, resp.Body)
+			}
+		}
 		return nil
 	})
 

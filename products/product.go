@@ -1,34 +1,56 @@
-// Package products is the products service: the Product entity, the commands
-// that change it, their handlers, and the HTTP routes in front of them. It
-// builds only on kit's ports; bootstrap chooses the adapters.
+// Package products is the products service: the Product entity and its
+// reviews, declared for the kit's generic resources, which store them in
+// one item collection and serve them over HTTP.
 package products
 
 import (
+	"errors"
 	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
 // Kind is the entity kind products are stored under.
 const Kind = "PRODUCT"
 
-// Product is the stored entity. Attribute names are the API's field names,
-// so a patch names fields the way clients do.
+// Product is an item of the catalogue. Its JSON names are its API fields
+// and its stored attributes.
 type Product struct {
-	ID             string    `dynamodbav:"id"`
-	Name           string    `dynamodbav:"name"`
-	Description    string    `dynamodbav:"description,omitempty"`
-	CreateDate     time.Time `dynamodbav:"createDate"`
-	LastUpdateDate time.Time `dynamodbav:"lastUpdateDate"`
+	ID             string    `json:"id" kit:"id"`
+	Name           string    `json:"name"`
+	Description    string    `json:"description,omitempty"`
+	CreateDate     time.Time `json:"createDate" kit:"created"`
+	LastUpdateDate time.Time `json:"lastUpdateDate" kit:"updated"`
 }
-
-// Stored attribute names that updates patch.
-const (
-	attrName           = "name"
-	attrDescription    = "description"
-	attrLastUpdateDate = "lastUpdateDate"
-)
 
 // EntityKind implements kit.Entity.
 func (Product) EntityKind() string { return Kind }
 
 // EntityID implements kit.Entity.
 func (p Product) EntityID() string { return p.ID }
+
+// CreateProduct is the body of POST /products.
+type CreateProduct struct {
+	Name        string `json:"name" validate:"required,notblank,max=200"`
+	Description string `json:"description" validate:"max=2000"`
+}
+
+// UpdateProduct is the body of PUT /products/{id}: the fields to change.
+type UpdateProduct struct {
+	Name        *string `json:"name" validate:"omitnil,notblank,max=200"`
+	Description *string `json:"description" validate:"omitnil,max=2000"`
+}
+
+// Register serves products, and their reviews under them.
+func Register(s *resource.Service) error {
+	return errors.Join(
+		resource.Serve[Product, CreateProduct, UpdateProduct](s, "/products"),
+		resource.Serve[Review, CreateReview, UpdateReview](s, "/products/{id}/reviews"),
+	)
+}
+
+// Module wires products into an fx application; bootstrap supplies the
+// *resource.Service.
+var Module = fx.Module("products", fx.Invoke(Register))

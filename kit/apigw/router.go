@@ -254,3 +254,14 @@ func problemResponse(p problem.Problem) events.APIGatewayProxyResponse {
 		Body:       string(body),
 	}
 }
+
+// Routes returns the registered patterns, sorted, so that whatever serves
+// the router (the CDK stack's API, a document of the API) can follow it.
+func (rt *Router) Routes() []string {
+	out := make([]string, len(rt.routes))
+	for i, r := range rt.routes {
+		out[i] = r.pattern
+	}
+	slices.Sort(out)
+	return out
+}

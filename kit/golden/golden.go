@@ -1,27 +1,26 @@
-// Package golden compares test output with files kept under testdata/ and
-// rewrites them when tests run with -update.
-//
-// Every test package of this module imports it (a blank import is enough),
-// so that `go test ./... -update` is a flag every test binary knows.
 package golden
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// update is the -update flag. Test binaries parse flags before any test
-// runs; registering it here is what lets every package accept it.
-var update = flag.Bool("update", false, "rewrite golden files from the output of the tests")
+// updateEnv names the environment variable that makes Assert rewrite golden
+// files. An environment variable rather than a test flag: every test binary
+// of `go test ./...` sees it, so no package has to import this one just to
+// accept a flag it never uses.
+const updateEnv = "GOLDEN_UPDATE"
 
-// Assert fails t unless got equals the file at path. With -update it writes
-// got to path first, so the comparison passes and the diff shows in git.
+// Assert fails t unless got equals the file at path. With GOLDEN_UPDATE=1 in
+// the environment it writes got to path first, so the comparison passes and
+// the change shows up in git diff for review.
 func Assert(t testing.TB, path string, got []byte) {
 	t.Helper()
-	if *update {
+	// Read at every call, not once, so that nothing in the package changes
+	// after start-up and a test may set it with t.Setenv.
+	if os.Getenv(updateEnv) == "1" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -31,9 +30,9 @@ func Assert(t testing.TB, path string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
+		t.Fatalf("%v (run the test with %s=1 to create it)", err, updateEnv)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update to accept it)\n--- got\n%s\n--- want\n%s", path, got, want)
+		t.Errorf("output differs from %s (run with %s=1 to accept it)\n--- got\n%s\n--- want\n%s", path, updateEnv, got, want)
 	}
 }

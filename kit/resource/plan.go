@@ -1,0 +1,248 @@
+package resource
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Roles the kit tag gives an entity's fields. Every one but immutable is
+// set by the server, so clients may not send it.
+const (
+	roleID        = "id"        // the entity's id, from kit.IDs
+	roleParent    = "parent"    // a child's parent id, from the path
+	roleCreated   = "created"   // the creation time
+	roleUpdated   = "updated"   // the time of the latest write
+	roleCaller    = "caller"    // who created it: the verified caller
+	roleImmutable = "immutable" // set on create, never by an update
+)
+
+// field is one JSON field of an entity or an input.
+type field struct {
+	index     []int
+	name      string
+	omitEmpty bool
+	role      string
+	typ       reflect.Type
+}
+
+// fields lists the JSON fields of struct type t in order, as encoding/json
+// would name them.
+func fields(t reflect.Type) []field {
+	var out []field
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, field{
+			index: f.Index, name: name, typ: f.Type,
+			omitEmpty: strings.Contains(","+opts+",", ",omitempty,"),
+			role:      f.Tag.Get("kit"),
+		})
+	}
+	return out
+}
+
+// plan is what the generic operations know about an entity type T and its
+// create and update inputs C and U, worked out once at registration so
+// that a declaration that cannot work fails at cold start.
+type plan struct {
+	entity   reflect.Type
+	fields   []field
+	byRole   map[string]field
+	create   []copyField  // input field -> entity field
+	update   []patchField // input field -> stored attribute
+	defaults []defaultValue
+}
+
+type copyField struct {
+	from, to []int
+	deref    bool // the input is a pointer to the entity's type
+}
+
+type patchField struct {
+	from      []int
+	name      string
+	clearable bool // "" removes the attribute, which is optional
+}
+
+type defaultValue struct {
+	to    []int
+	value reflect.Value
+}
+
+func newPlan(entity, create, update reflect.Type) (*plan, error) {
+	if entity.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("resource: %s is not a struct", entity)
+	}
+	p := &plan{entity: entity, fields: fields(entity), byRole: map[string]field{}}
+	byName := map[string]field{}
+	for _, f := range p.fields {
+		byName[f.name] = f
+		switch f.role {
+		case "":
+		case roleID, roleParent, roleCaller:
+			if f.typ.Kind() != reflect.String {
+				return nil, fmt.Errorf("resource: %s.%s: a kit:%q field must be a string", entity, f.name, f.role)
+			}
+			p.byRole[f.role] = f
+		case roleCreated, roleUpdated:
+			if f.typ != reflect.TypeFor[time.Time]() {
+				return nil, fmt.Errorf("resource: %s.%s: a kit:%q field must be a time.Time", entity, f.name, f.role)
+			}
+			p.byRole[f.role] = f
+		case roleImmutable:
+		default:
+			return nil, fmt.Errorf("resource: %s.%s: unknown kit tag %q", entity, f.name, f.role)
+		}
+		if d, ok := entity.FieldByIndex(f.index).Tag.Lookup("default"); ok {
+			v, err := parseDefault(f.typ, d)
+			if err != nil {
+				return nil, fmt.Errorf("resource: %s.%s: default %q: %w", entity, f.name, d, err)
+			}
+			p.defaults = append(p.defaults, defaultValue{to: f.index, value: v})
+		}
+	}
+	if _, ok := p.byRole[roleID]; !ok {
+		return nil, fmt.Errorf("resource: %s has no field tagged kit:\"id\"", entity)
+	}
+	for _, in := range fields(create) {
+		f, ok := byName[in.name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("resource: %s.%s matches no field of %s", create, in.name, entity)
+		case f.role != "" && f.role != roleImmutable:
+			return nil, fmt.Errorf("resource: %s.%s: the server sets %s.%s", create, in.name, entity, f.name)
+		case in.typ == f.typ:
+			p.create = append(p.create, copyField{from: in.index, to: f.index})
+		case in.typ.Kind() == reflect.Pointer && in.typ.Elem() == f.typ:
+			p.create = append(p.create, copyField{from: in.index, to: f.index, deref: true})
+		default:
+			return nil, fmt.Errorf("resource: %s.%s is a %s, %s.%s a %s", create, in.name, in.typ, entity, f.name, f.typ)
+		}
+	}
+	for _, in := range fields(update) {
+		f, ok := byName[in.name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("resource: %s.%s matches no field of %s", update, in.name, entity)
+		case f.role == roleImmutable:
+			return nil, fmt.Errorf("resource: %s.%s is immutable: it cannot be in %s", entity, f.name, update)
+		case f.role != "":
+			return nil, fmt.Errorf("resource: %s.%s: the server sets %s.%s", update, in.name, entity, f.name)
+		case in.typ.Kind() != reflect.Pointer || in.typ.Elem() != f.typ:
+			return nil, fmt.Errorf("resource: %s.%s must be a *%s: nil leaves the field alone", update, in.name, f.typ)
+		}
+		p.update = append(p.update, patchField{from: in.index, name: f.name, clearable: f.omitEmpty && f.typ.Kind() == reflect.String})
+	}
+	return p, nil
+}
+
+func parseDefault(t reflect.Type, s string) (reflect.Value, error) {
+	v := reflect.New(t).Elem()
+	var err error
+	switch t.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		var b bool
+		b, err = strconv.ParseBool(s)
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		var n int64
+		n, err = strconv.ParseInt(s, 10, t.Bits())
+		v.SetInt(n)
+	case reflect.Float32, reflect.Float64:
+		var x float64
+		x, err = strconv.ParseFloat(s, t.Bits())
+		v.SetFloat(x)
+	default:
+		return v, fmt.Errorf("defaults are for strings, numbers and booleans, not %s", t)
+	}
+	if err != nil {
+		return v, fmt.Errorf("parse: %w", err)
+	}
+	return v, nil
+}
+
+// stamps are the values the server sets on a new entity.
+type stamps struct {
+	id, parent, caller string
+	now                time.Time
+}
+
+// build makes a new entity from a create input.
+func (p *plan) build(input any, s stamps) reflect.Value {
+	e := reflect.New(p.entity).Elem()
+	in := reflect.ValueOf(input)
+	for _, c := range p.create {
+		v := in.FieldByIndex(c.from)
+		if c.deref {
+			if v.IsNil() {
+				continue
+			}
+			v = v.Elem()
+		}
+		e.FieldByIndex(c.to).Set(v)
+	}
+	for _, d := range p.defaults {
+		if f := e.FieldByIndex(d.to); f.IsZero() {
+			f.Set(d.value)
+		}
+	}
+	for role, value := range map[string]string{roleID: s.id, roleParent: s.parent, roleCaller: s.caller} {
+		if f, ok := p.byRole[role]; ok {
+			e.FieldByIndex(f.index).SetString(value)
+		}
+	}
+	for _, role := range []string{roleCreated, roleUpdated} {
+		if f, ok := p.byRole[role]; ok {
+			e.FieldByIndex(f.index).Set(reflect.ValueOf(s.now))
+		}
+	}
+	return e
+}
+
+// patch turns an update input into the attributes to set and remove: every
+// non-nil field is set, except that "" removes an optional string.
+func (p *plan) patch(input any, now time.Time) (set map[string]any, remove []string) {
+	set = map[string]any{}
+	in := reflect.ValueOf(input)
+	for _, u := range p.update {
+		v := in.FieldByIndex(u.from)
+		if v.IsNil() {
+			continue
+		}
+		if u.clearable && v.Elem().String() == "" {
+			remove = append(remove, u.name)
+			continue
+		}
+		set[u.name] = v.Elem().Interface()
+	}
+	if f, ok := p.byRole[roleUpdated]; ok {
+		set[f.name] = now
+	}
+	return set, remove
+}
+
+// updateFields names an update input's fields, for the rule that an update
+// must change at least one.
+func updateFields(t reflect.Type) []string {
+	var names []string
+	for _, f := range fields(t) {
+		if f.typ.Kind() == reflect.Pointer {
+			names = append(names, f.name)
+		}
+	}
+	return names
+}
