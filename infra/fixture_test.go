@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	service "github.com/lambdakit/lambdakit/bootstrap/app"
 )
 
 // The tests synthesize each stage once (jsii and cdk-nag take seconds) and
@@ -48,8 +50,9 @@ type fixture struct {
 }
 
 // synth returns the stack of stage, synthesized with cdk.json's context (the
-// feature flags cdk synth uses) and cdk-nag, as main does. The prod fixture
-// is built from empty props to exercise the defaults.
+// feature flags cdk synth uses), the service's routes and cdk-nag, as main
+// does. The prod fixture leaves every other prop empty to exercise the
+// defaults.
 func synth(t *testing.T, stage string) *fixture {
 	t.Helper()
 	if f, ok := fixtures[stage]; ok {
@@ -70,7 +73,7 @@ func synth(t *testing.T, stage string) *fixture {
 	}
 	ctx := cdkContext(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
-	cfg := &ServiceStackProps{AssetDir: asset, Stage: stage}
+	cfg := &ServiceStackProps{AssetDir: asset, Stage: stage, Routes: serviceRoutes(t)}
 	if stage == ProdStage {
 		cfg.Stage = ""
 	}
@@ -121,6 +124,21 @@ func cdkContext(t *testing.T) map[string]any {
 		t.Fatalf("cdk.json app = %q, want %q", cfg.App, "go run .")
 	}
 	return cfg.Context
+}
+
+// serviceRoutes are the routes main deploys: the tests derive what they
+// expect of the API from them, never from a list of their own, so a new
+// entity needs no change here.
+func serviceRoutes(t *testing.T) []string {
+	t.Helper()
+	routes, err := service.Routes()
+	if err != nil {
+		t.Fatalf("app.Routes: %v", err)
+	}
+	if len(routes) == 0 {
+		t.Fatal("app.Routes returned no routes")
+	}
+	return routes
 }
 
 // check runs a jsii assertion, which panics on mismatch, as a test error.
@@ -184,6 +202,59 @@ func sorted(s []string) []string {
 func hasKey(m map[string]any, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// methodRoutes returns the template's methods by logical id, each as the
+// "METHOD /path" route it serves.
+func (f *fixture) methodRoutes(t *testing.T) map[string]string {
+	t.Helper()
+	path := f.pathOf(t)
+	out := map[string]string{}
+	for id, m := range f.resources("AWS::ApiGateway::Method") {
+		out[id] = fmt.Sprintf("%s %s", props(m)["HttpMethod"], path(props(m)["ResourceId"]))
+	}
+	return out
+}
+
+// resourcePaths returns the path of each AWS::ApiGateway::Resource of the
+// template, one entry per resource, so a path built twice shows twice.
+func (f *fixture) resourcePaths(t *testing.T) []string {
+	t.Helper()
+	path := f.pathOf(t)
+	var out []string
+	for id := range f.resources("AWS::ApiGateway::Resource") {
+		out = append(out, path(ref(id)))
+	}
+	return out
+}
+
+// pathOf returns a function that resolves a reference to the API's root or
+// one of its resources to the resource's path, through the ParentId chain.
+// A resource that hangs off anything else fails the test.
+func (f *fixture) pathOf(t *testing.T) func(ref any) string {
+	t.Helper()
+	apiID, _ := f.only(t, "AWS::ApiGateway::RestApi")
+	root := map[string]any{"Fn::GetAtt": getAtt(apiID, "RootResourceId")}
+	resources := f.resources("AWS::ApiGateway::Resource")
+	var parts func(ref any) string
+	parts = func(ref any) string {
+		if sameJSON(ref, root) {
+			return ""
+		}
+		m, _ := ref.(map[string]any)
+		id, _ := m["Ref"].(string)
+		res, ok := resources[id]
+		if !ok {
+			t.Fatalf("%s is neither the API's root nor one of its resources", asJSON(ref))
+		}
+		return parts(props(res)["ParentId"]) + "/" + fmt.Sprint(props(res)["PathPart"])
+	}
+	return func(ref any) string {
+		if p := parts(ref); p != "" {
+			return p
+		}
+		return "/"
+	}
 }
 
 // toStrings reads a string or a list of strings (IAM allows both).

@@ -1,5 +1,6 @@
-// Command infra is the AWS CDK app that deploys the products service: one
-// DynamoDB table, one Lambda function and an IAM-authorized REST API.
+// Command infra is the AWS CDK app that deploys the service of bootstrap/app:
+// one DynamoDB table, one Lambda function and an IAM-authorized REST API
+// whose methods are the service's routes.
 //
 // The CDK CLI runs it (cdk.json: go run .). Context values:
 //
@@ -14,6 +15,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	service "github.com/lambdakit/lambdakit/bootstrap/app"
 )
 
 // defaultAssetDir is where the root Makefile's build target writes the
@@ -43,6 +46,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The routes come from the service itself, so the API deploys exactly
+	// what the binary serves, whatever entities it has.
+	routes, err := service.Routes()
+	if err != nil {
+		return fmt.Errorf("service routes: %w", err)
+	}
 	// No Env: the stack is environment-agnostic, so synth needs no account
 	// or credentials, and deploy targets whatever account and region the
 	// CLI's profile points at.
@@ -50,6 +59,7 @@ func run() error {
 		AssetDir: asset,
 		Stage:    stage,
 		LogLevel: logLevel,
+		Routes:   routes,
 	}); err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -56,17 +58,36 @@ const (
 	bootstrapFile = "bootstrap"
 )
 
-// dynamoActions are exactly the calls kit/dynamo makes. TransactWriteItems
-// has no action of its own: IAM authorizes each item of a transaction by
-// its per-item action, and the kit's only transaction (an idempotent
-// create) is two conditional puts.
+// dynamoActions are exactly the actions the calls of kit/dynamo need, and
+// no more. The transactions have no action of their own: IAM authorizes
+// each item by its per-item action. TransactWriteItems items are Puts
+// (creates, idempotency claims), Updates and Deletes (of children), and
+// ConditionChecks (a child's parent exists), which need ConditionCheckItem;
+// TransactGetItems (a child read with its parent) needs GetItem. The
+// collection sweep's BatchWriteItem has an action of its own, which covers
+// its deletes.
 var dynamoActions = []string{
+	"dynamodb:BatchWriteItem",
+	"dynamodb:ConditionCheckItem",
 	"dynamodb:DeleteItem",
 	"dynamodb:GetItem",
 	"dynamodb:PutItem",
 	"dynamodb:Query",
 	"dynamodb:UpdateItem",
 }
+
+// httpMethods are the verbs a route may use: API Gateway's, except ANY,
+// which would let through verbs the service never registered.
+var httpMethods = []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+
+// literalPart and variablePart are the path segments API Gateway accepts
+// (CDK checks the same characters), so a route it cannot serve fails synth
+// with its pattern instead of failing deep inside jsii or at deploy time.
+// Greedy parameters ({name+}) are left out: the service's router has none.
+var (
+	literalPart  = regexp.MustCompile(`^[A-Za-z0-9._:$-]+$`)
+	variablePart = regexp.MustCompile(`^\{([A-Za-z0-9_-]+)\}$`)
+)
 
 // stagePattern keeps stage names valid in stack names, API Gateway stage
 // names and resource names alike.
@@ -83,6 +104,11 @@ type ServiceStackProps struct {
 	Stage string
 	// LogLevel is the service's LOG_LEVEL; it defaults to "info".
 	LogLevel string
+	// Routes are the service's routes, "METHOD /path" patterns with {param}
+	// segments, as app.Routes returns them. The API has one method per
+	// route and nothing else, so a request the service would not route is
+	// refused by API Gateway before it costs an invocation.
+	Routes []string
 }
 
 // StackName is the CloudFormation stack name of a stage, so stages of the
@@ -101,15 +127,17 @@ type ServiceStack struct {
 	Function awslambda.Function
 	// API is the REST API in front of Function.
 	API awsapigateway.RestApi
-	// Methods are API's five methods, all AWS_IAM-authorized.
+	// Methods are API's methods, one per route in the order of
+	// ServiceStackProps.Routes, all AWS_IAM-authorized.
 	Methods []awsapigateway.Method
 	// Secret holds CURSOR_SECRET, the paging-token signing key.
 	Secret awssecretsmanager.Secret
 }
 
 // NewServiceStack defines the service's stack in scope. It fails when the
-// stage name is invalid or AssetDir holds no bootstrap binary, because a
-// stack without its code would only fail later, at deploy time.
+// stage name is invalid, AssetDir holds no bootstrap binary, or Routes is
+// empty or holds a pattern API Gateway cannot serve, because such a stack
+// would only fail later, at deploy time, or serve nothing.
 func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackProps) (*ServiceStack, error) {
 	if props == nil {
 		props = &ServiceStackProps{}
@@ -122,6 +150,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		return nil, fmt.Errorf("stage %q: want lower-case letters, digits and dashes, starting with a letter, at most 20", stage)
 	}
 	if err := checkAsset(props.AssetDir); err != nil {
+		return nil, err
+	}
+	routes, err := parseRoutes(props.Routes)
+	if err != nil {
 		return nil, err
 	}
 	logLevel := props.LogLevel
@@ -145,11 +177,11 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	s.Table = newTable(stack, removal)
 	s.Secret = newCursorSecret(stack, removal)
 	s.Function = newFunction(stack, props.AssetDir, logLevel, removal, s.Table, s.Secret)
-	s.API, s.Methods = newAPI(stack, stage, removal, s.Function)
+	s.API, s.Methods = newAPI(stack, stage, removal, s.Function, routes)
 	suppressFindings(s)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
-		Description: jsii.String("Base URL of the products API (append products); calls must be SigV4-signed for execute-api"),
+		Description: jsii.String("Base URL of the service's API (append a route's path); calls must be SigV4-signed for execute-api"),
 		Value:       s.API.Url(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("TableName"), &awscdk.CfnOutputProps{
@@ -208,7 +240,7 @@ func stringAttr(name string) *awsdynamodb.Attribute {
 // per stack keeps tokens valid across every instance of the function.
 func newCursorSecret(stack awscdk.Stack, removal awscdk.RemovalPolicy) awssecretsmanager.Secret {
 	return awssecretsmanager.NewSecret(stack, jsii.String("CursorSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("HMAC key signing the products API's paging tokens (CURSOR_SECRET)"),
+		Description: jsii.String("HMAC key signing the service API's paging tokens (CURSOR_SECRET)"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:     jsii.Number(cursorSecretLength),
 			ExcludePunctuation: jsii.Bool(true),
@@ -230,7 +262,7 @@ func newFunction(stack awscdk.Stack, assetDir, logLevel string, removal awscdk.R
 	})
 	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Products function: its log group, its table and index, X-Ray"),
+		Description: jsii.String("lambdakit service function: its log group, its table and index, X-Ray"),
 	})
 	logs.GrantWrite(role)
 
@@ -245,7 +277,7 @@ func newFunction(stack awscdk.Stack, assetDir, logLevel string, removal awscdk.R
 	}))
 
 	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("Products API (lambdakit)"),
+		Description:  jsii.String("lambdakit service: every route of its API"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String(bootstrapFile),
@@ -269,16 +301,20 @@ func newFunction(stack awscdk.Stack, assetDir, logLevel string, removal awscdk.R
 	return fn
 }
 
-// newAPI builds the REST API in front of fn: IAM-authorized methods, a
-// throttled stage, JSON access logs.
-func newAPI(stack awscdk.Stack, stage string, removal awscdk.RemovalPolicy, fn awslambda.Function) (awsapigateway.RestApi, []awsapigateway.Method) {
+// newAPI builds the REST API in front of fn: an IAM-authorized method per
+// route, a throttled stage, JSON access logs.
+func newAPI(stack awscdk.Stack, stage string, removal awscdk.RemovalPolicy, fn awslambda.Function,
+	routes []route,
+) (awsapigateway.RestApi, []awsapigateway.Method) {
 	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention:     logRetention,
 		RemovalPolicy: removal,
 	})
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
+		// The name predates other entities; it stays so that existing
+		// stages keep the API they have.
 		RestApiName: jsii.String("lambdakit-products-" + stage),
-		Description: jsii.String("Products API (lambdakit), SigV4 (AWS_IAM) authorized"),
+		Description: jsii.String("lambdakit service API, SigV4 (AWS_IAM) authorized"),
 		// Regional: callers are AWS principals signing requests, usually
 		// in the same region; an edge distribution would add nothing.
 		EndpointTypes: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
@@ -310,29 +346,127 @@ func newAPI(stack awscdk.Stack, stage string, removal awscdk.RemovalPolicy, fn a
 
 	// Proxy integration: the service routes and answers. Test invocations
 	// from the console are not allowed, so the function grants API Gateway
-	// exactly the five deployed methods.
+	// exactly the deployed methods, one permission per route.
 	integration := awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{
 		Proxy:           jsii.Bool(true),
 		AllowTestInvoke: jsii.Bool(false),
 	})
-	products := api.Root().AddResource(jsii.String("products"), nil)
-	product := products.AddResource(jsii.String("{id}"), nil)
-	var methods []awsapigateway.Method
-	for _, m := range []struct {
-		resource awsapigateway.Resource
-		verb     string
-	}{
-		{products, "POST"},
-		{products, "GET"},
-		{product, "GET"},
-		{product, "PUT"},
-		{product, "DELETE"},
-	} {
-		methods = append(methods, m.resource.AddMethod(jsii.String(m.verb), integration, &awsapigateway.MethodOptions{
+	return api, addRoutes(api.Root(), routes, integration)
+}
+
+// route is one of the service's routes, parsed.
+type route struct {
+	method string
+	// parts are the path's segments, a literal or "{name}" each; "/" has
+	// none.
+	parts []string
+}
+
+// path is the route's resource path, as API Gateway writes it.
+func (r route) path() string { return "/" + strings.Join(r.parts, "/") }
+
+// parseRoutes checks the service's route patterns against what API Gateway
+// can serve. Besides each pattern on its own, that is: no route twice, and
+// at most one variable segment under any resource, since API Gateway
+// cannot tell /a/{x} from /a/{y} apart while the service's router can.
+func parseRoutes(patterns []string) ([]route, error) {
+	if len(patterns) == 0 {
+		return nil, errors.New("routes: none given, so the API would have no methods (main passes app.Routes())")
+	}
+	routes := make([]route, 0, len(patterns))
+	seen := map[string]string{}
+	// variables holds, for each resource path with a variable child, that
+	// child and the pattern that introduced it.
+	type variable struct{ part, pattern string }
+	variables := map[string]variable{}
+	for _, pattern := range patterns {
+		r, err := parseRoute(pattern)
+		if err != nil {
+			return nil, err
+		}
+		key := r.method + " " + r.path()
+		if first, ok := seen[key]; ok {
+			return nil, fmt.Errorf("route %q: %q already defines %s", pattern, first, key)
+		}
+		seen[key] = pattern
+		for i, part := range r.parts {
+			if !strings.HasPrefix(part, "{") {
+				continue
+			}
+			parent := route{parts: r.parts[:i]}.path()
+			v, ok := variables[parent]
+			if ok && v.part != part {
+				return nil, fmt.Errorf("route %q: %s has the variable child %s (from %q) and API Gateway allows only one per resource; name the parameter alike in both",
+					pattern, parent, v.part, v.pattern)
+			}
+			if !ok {
+				variables[parent] = variable{part, pattern}
+			}
+		}
+		routes = append(routes, r)
+	}
+	return routes, nil
+}
+
+// parseRoute parses one "METHOD /path" pattern.
+func parseRoute(pattern string) (route, error) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok || !slices.Contains(httpMethods, method) {
+		return route{}, fmt.Errorf("route %q: want \"METHOD /path\", METHOD one of %s", pattern, strings.Join(httpMethods, " "))
+	}
+	if !strings.HasPrefix(path, "/") {
+		return route{}, fmt.Errorf("route %q: the path must start with /", pattern)
+	}
+	r := route{method: method}
+	if path == "/" {
+		return r, nil
+	}
+	params := map[string]bool{}
+	for part := range strings.SplitSeq(path[1:], "/") {
+		switch {
+		case part == "":
+			return route{}, fmt.Errorf("route %q: empty path segment (a doubled or trailing /)", pattern)
+		case strings.HasPrefix(part, "{") || strings.HasSuffix(part, "}"):
+			m := variablePart.FindStringSubmatch(part)
+			if m == nil {
+				return route{}, fmt.Errorf("route %q: parameter %s: want {name}, the name of letters, digits, _ and -", pattern, part)
+			}
+			if params[m[1]] {
+				return route{}, fmt.Errorf("route %q: parameter %s appears twice", pattern, part)
+			}
+			params[m[1]] = true
+		case !literalPart.MatchString(part):
+			return route{}, fmt.Errorf("route %q: segment %q: want letters, digits and . _ - : $", pattern, part)
+		}
+		r.parts = append(r.parts, part)
+	}
+	return r, nil
+}
+
+// addRoutes adds one method per route under root, with one resource per
+// path segment, created by the first route that needs it and shared by the
+// rest. Construct IDs are the path parts and the verb, so a method's
+// logical ID depends on its route alone: adding routes leaves the existing
+// methods in place.
+func addRoutes(root awsapigateway.IResource, routes []route, integration awsapigateway.Integration) []awsapigateway.Method {
+	resources := map[string]awsapigateway.IResource{"/": root}
+	methods := make([]awsapigateway.Method, 0, len(routes))
+	for _, r := range routes {
+		res := root
+		for i, part := range r.parts {
+			path := route{parts: r.parts[:i+1]}.path()
+			next, ok := resources[path]
+			if !ok {
+				next = res.AddResource(jsii.String(part), nil)
+				resources[path] = next
+			}
+			res = next
+		}
+		methods = append(methods, res.AddMethod(jsii.String(r.method), integration, &awsapigateway.MethodOptions{
 			AuthorizationType: awsapigateway.AuthorizationType_IAM,
 		}))
 	}
-	return api, methods
+	return methods
 }
 
 // accessLogFormat is the stage's access log line: one JSON object with who

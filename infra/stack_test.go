@@ -3,16 +3,19 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
@@ -204,16 +207,25 @@ func TestCursorSecretIsGenerated(t *testing.T) {
 }
 
 // iamForAPI maps each method of dynamo.API, the repository's whole view of
-// DynamoDB, to the IAM actions it needs. TransactWriteItems is authorized
-// per item, and the kit's only transaction (an idempotent create) is two
-// conditional puts.
+// DynamoDB, to the IAM actions it needs. Transactions have no action of
+// their own: IAM authorizes each item by the action of the matching
+// single-item call, and a ConditionCheck item by ConditionCheckItem
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+// The kit's write transactions hold Puts, Updates, Deletes and
+// ConditionChecks; its read transactions only Gets. BatchWriteItem has an
+// action of its own that covers the puts and deletes in it.
 var iamForAPI = map[string][]string{
-	"GetItem":            {"dynamodb:GetItem"},
-	"PutItem":            {"dynamodb:PutItem"},
-	"UpdateItem":         {"dynamodb:UpdateItem"},
-	"DeleteItem":         {"dynamodb:DeleteItem"},
-	"Query":              {"dynamodb:Query"},
-	"TransactWriteItems": {"dynamodb:PutItem"},
+	"GetItem":    {"dynamodb:GetItem"},
+	"PutItem":    {"dynamodb:PutItem"},
+	"UpdateItem": {"dynamodb:UpdateItem"},
+	"DeleteItem": {"dynamodb:DeleteItem"},
+	"Query":      {"dynamodb:Query"},
+	"TransactWriteItems": {
+		"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+		"dynamodb:PutItem", "dynamodb:UpdateItem",
+	},
+	"TransactGetItems": {"dynamodb:GetItem"},
+	"BatchWriteItem":   {"dynamodb:BatchWriteItem"},
 }
 
 func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
@@ -221,11 +233,12 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
 
 	wantActions := []string{
-		"dynamodb:DeleteItem", "dynamodb:GetItem",
-		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+		"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 	}
 	// The same list, derived from the calls the service can make: a new
-	// DynamoDB call in kit/dynamo fails here until it is mapped and granted.
+	// DynamoDB call in kit/dynamo fails here until it is mapped and granted,
+	// and a call it no longer makes fails until its grant is dropped.
 	api := reflect.TypeFor[dynamo.API]()
 	var fromAPI []string
 	for i := range api.NumMethod() {
@@ -238,6 +251,11 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 			if !slices.Contains(fromAPI, a) {
 				fromAPI = append(fromAPI, a)
 			}
+		}
+	}
+	for name := range iamForAPI {
+		if _, ok := api.MethodByName(name); !ok {
+			t.Errorf("iamForAPI maps %s, which dynamo.API no longer has: drop it and any action only it needed", name)
 		}
 	}
 	if !slices.Equal(sorted(fromAPI), wantActions) {
@@ -322,31 +340,21 @@ func TestFunctionRole(t *testing.T) {
 	}
 }
 
+// pathParam is a {param} segment, which execute-api ARNs write as *.
+var pathParam = regexp.MustCompile(`\{[^}]*\}`)
+
 func TestAPIMethodsAreIAMAuthorizedLambdaProxies(t *testing.T) {
 	f := synth(t, ProdStage)
 	fnID, _ := f.only(t, "AWS::Lambda::Function")
-	apiID, _ := f.only(t, "AWS::ApiGateway::RestApi")
+	stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
+	// Exactly the service's routes, whatever they are: the same source main
+	// deploys from.
+	want := sorted(serviceRoutes(t))
 
-	// Resource paths, resolved through ParentId.
-	resources := f.resources("AWS::ApiGateway::Resource")
-	var path func(id string) string
-	path = func(id string) string {
-		p := props(resources[id])
-		parent := p["ParentId"].(map[string]any)
-		if parentRef, ok := parent["Ref"].(string); ok {
-			return path(parentRef) + "/" + p["PathPart"].(string)
-		}
-		if !sameJSON(parent, map[string]any{"Fn::GetAtt": getAtt(apiID, "RootResourceId")}) {
-			t.Errorf("resource %s hangs off %s", id, asJSON(parent))
-		}
-		return "/" + p["PathPart"].(string)
-	}
-
-	var routes []string
+	routes := f.methodRoutes(t)
 	for id, m := range f.resources("AWS::ApiGateway::Method") {
 		p := props(m)
-		route := fmt.Sprintf("%s %s", p["HttpMethod"], path(p["ResourceId"].(map[string]any)["Ref"].(string)))
-		routes = append(routes, route)
+		route := routes[id]
 		if p["AuthorizationType"] != "AWS_IAM" {
 			t.Errorf("%s (%s): AuthorizationType = %v, want AWS_IAM", route, id, p["AuthorizationType"])
 		}
@@ -358,22 +366,162 @@ func TestAPIMethodsAreIAMAuthorizedLambdaProxies(t *testing.T) {
 			t.Errorf("%s: integration URI %s does not invoke the function", route, asJSON(integ["Uri"]))
 		}
 	}
-	want := []string{"DELETE /products/{id}", "GET /products", "GET /products/{id}", "POST /products", "PUT /products/{id}"}
-	if !slices.Equal(sorted(routes), want) {
-		t.Errorf("routes = %v, want %v", sorted(routes), want)
+	if got := sorted(slices.Collect(maps.Values(routes))); !slices.Equal(got, want) {
+		t.Errorf("routes = %v, want app.Routes() %v", got, want)
 	}
 
-	// API Gateway may invoke the function through those methods only (no
-	// console test invocations, no wildcard method).
-	perms := f.resources("AWS::Lambda::Permission")
-	if len(perms) != len(want) {
-		t.Errorf("%d Lambda permissions, want %d", len(perms), len(want))
+	// API Gateway may invoke the function through those methods only: one
+	// permission per route, for the deployed stage (no console test
+	// invocations) and the route's own method and path (no wildcard
+	// method). The ARN ends ".../{stage}/METHOD/path", the stage a Ref.
+	var wantSources, gotSources []string
+	for _, r := range want {
+		method, path, _ := strings.Cut(r, " ")
+		wantSources = append(wantSources, "/"+method+pathParam.ReplaceAllString(path, "*"))
 	}
-	for id, p := range perms {
-		src := asJSON(props(p)["SourceArn"])
-		if strings.Contains(src, "test-invoke-stage") || strings.Contains(src, `/*/*`) {
-			t.Errorf("permission %s: SourceArn %s is wider than one deployed method", id, src)
+	for id, perm := range f.resources("AWS::Lambda::Permission") {
+		p := props(perm)
+		if p["Action"] != "lambda:InvokeFunction" || p["Principal"] != "apigateway.amazonaws.com" ||
+			!sameJSON(p["FunctionName"], arnOf(fnID)) {
+			t.Errorf("permission %s lets %v %v %s, want apigateway.amazonaws.com to invoke the function",
+				id, p["Principal"], p["Action"], asJSON(p["FunctionName"]))
 		}
+		src, _ := p["SourceArn"].(map[string]any)
+		join, _ := src["Fn::Join"].([]any)
+		var parts []any
+		if len(join) == 2 {
+			parts, _ = join[1].([]any)
+		}
+		if len(parts) < 2 || !sameJSON(parts[len(parts)-2], ref(stageID)) {
+			t.Errorf("permission %s: SourceArn %s, want one method of the deployed stage", id, asJSON(src))
+			continue
+		}
+		gotSources = append(gotSources, fmt.Sprint(parts[len(parts)-1]))
+	}
+	if !slices.Equal(sorted(gotSources), sorted(wantSources)) {
+		t.Errorf("Lambda permissions for stage/%v, want one per route: stage/%v", sorted(gotSources), sorted(wantSources))
+	}
+}
+
+func TestParseRoutesRejectsWhatAPIGatewayCannotServe(t *testing.T) {
+	tests := []struct {
+		name    string
+		routes  []string
+		wantErr string
+	}{
+		{"no routes", nil, "none given"},
+		{"empty pattern", []string{""}, `route "": want "METHOD /path"`},
+		{"no path", []string{"GET"}, "METHOD /path"},
+		{"no method", []string{"/products"}, "METHOD /path"},
+		{"lower-case method", []string{"get /products"}, "METHOD /path"},
+		{"ANY method", []string{"ANY /products"}, "METHOD /path"},
+		{"unknown method", []string{"FETCH /products"}, "METHOD /path"},
+		{"two spaces", []string{"GET  /products"}, "must start with /"},
+		{"host in pattern", []string{"GET example.com/products"}, "must start with /"},
+		{"trailing slash", []string{"GET /products/"}, "empty path segment"},
+		{"doubled slash", []string{"GET /products//reviews"}, "empty path segment"},
+		{"unclosed parameter", []string{"GET /products/{id"}, "parameter {id:"},
+		{"unopened parameter", []string{"GET /products/id}"}, "parameter id}:"},
+		{"empty parameter", []string{"GET /products/{}"}, "parameter {}:"},
+		{"greedy parameter", []string{"GET /files/{path+}"}, "parameter {path+}:"},
+		{"ServeMux wildcard", []string{"GET /files/{path...}"}, "parameter {path...}:"},
+		{"ServeMux end anchor", []string{"GET /{$}"}, "parameter {$}:"},
+		{"parameter inside a segment", []string{"GET /products/id-{id}"}, "parameter id-{id}:"},
+		{"query string", []string{"GET /products?page=1"}, `segment "products?page=1"`},
+		{"space in path", []string{"GET /my products"}, `segment "my products"`},
+		{"repeated parameter", []string{"GET /a/{id}/b/{id}"}, "{id} appears twice"},
+		{"same route twice", []string{"GET /products", "GET /products"}, `"GET /products" already defines GET /products`},
+		{
+			"two parameters under one resource",
+			[]string{"GET /products/{id}", "GET /products/{productId}/reviews"},
+			"/products has the variable child {id}",
+		},
+		{"one bad among good", []string{"GET /products", "PUT /products/"}, `route "PUT /products/"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRoutes(tt.routes)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseRoutes(%q) = %v, %v; want an error containing %q", tt.routes, got, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAddRoutesBuildsOneResourcePerPathSegment(t *testing.T) {
+	tests := []struct {
+		name   string
+		routes []string
+		// resources is every resource's path, each exactly once: a prefix
+		// shared by several routes is one resource.
+		resources []string
+	}{
+		{
+			name: "nested parameters share their prefixes",
+			routes: []string{
+				"GET /products", "POST /products",
+				"GET /products/{id}", "DELETE /products/{id}",
+				"GET /products/{id}/reviews", "POST /products/{id}/reviews",
+				"GET /products/{id}/reviews/{reviewId}", "PUT /products/{id}/reviews/{reviewId}",
+			},
+			resources: []string{"/products", "/products/{id}", "/products/{id}/reviews", "/products/{id}/reviews/{reviewId}"},
+		},
+		{
+			name:      "root route",
+			routes:    []string{"GET /", "HEAD /", "GET /health"},
+			resources: []string{"/health"},
+		},
+		{
+			name:      "resources without methods lead to a deep route",
+			routes:    []string{"GET /a/b/{c}/d"},
+			resources: []string{"/a", "/a/b", "/a/b/{c}", "/a/b/{c}/d"},
+		},
+		{
+			name: "a literal beside a parameter, children before parents",
+			routes: []string{
+				"GET /products/{id}/reviews", "GET /products/search", "GET /products/{id}",
+				"PATCH /orders/{id}", "OPTIONS /orders",
+			},
+			resources: []string{
+				"/orders", "/orders/{id}",
+				"/products", "/products/search", "/products/{id}", "/products/{id}/reviews",
+			},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			routes, err := parseRoutes(tt.routes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := cdkContext(t)
+			outdir := filepath.Join(tempRoot, "tree", fmt.Sprint(i))
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+			stack := awscdk.NewStack(app, jsii.String("Tree"), nil)
+			api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{Deploy: jsii.Bool(false)})
+			methods := addRoutes(api.Root(), routes, awsapigateway.NewMockIntegration(nil))
+
+			// ServiceStack.Methods: one per route, in the routes' order.
+			var got []string
+			for _, m := range methods {
+				got = append(got, *m.HttpMethod()+" "+*m.Resource().Path())
+			}
+			if !slices.Equal(got, tt.routes) {
+				t.Errorf("methods = %v, want %v", got, tt.routes)
+			}
+
+			tmpl, err := templateOf(stack, outdir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fixture{template: tmpl, json: *tmpl.ToJSON()}
+			if got := sorted(slices.Collect(maps.Values(f.methodRoutes(t)))); !slices.Equal(got, sorted(tt.routes)) {
+				t.Errorf("template methods = %v, want %v", got, sorted(tt.routes))
+			}
+			if got := sorted(f.resourcePaths(t)); !slices.Equal(got, sorted(tt.resources)) {
+				t.Errorf("template resources = %v, want %v", got, sorted(tt.resources))
+			}
+		})
 	}
 }
 
@@ -501,17 +649,20 @@ func TestCdkNagFindingsAreFixedOrSuppressed(t *testing.T) {
 			t.Errorf("%s is not reported compliant", rule)
 		}
 	}
+	// COG4 is suppressed on each method, which CDK names after its route:
+	// Api/Default, the resource path, the verb.
+	var methods []string
+	for _, r := range serviceRoutes(t) {
+		method, path, _ := strings.Cut(r, " ")
+		methods = append(methods, "Api/Default"+strings.TrimSuffix(path, "/")+"/"+method+"/Resource")
+	}
 	wantSuppressed := map[string][]string{
 		"AwsSolutions-APIG2": {"Api/Resource"},
 		"AwsSolutions-APIG3": {"Api/DeploymentStage.prod/Resource"},
-		"AwsSolutions-COG4": {
-			"Api/Default/products/GET/Resource", "Api/Default/products/POST/Resource",
-			"Api/Default/products/{id}/DELETE/Resource", "Api/Default/products/{id}/GET/Resource",
-			"Api/Default/products/{id}/PUT/Resource",
-		},
-		"AwsSolutions-IAM4": {"Api/CloudWatchRole/Resource"},
-		"AwsSolutions-IAM5": {"FunctionRole/DefaultPolicy/Resource"},
-		"AwsSolutions-SMG4": {"CursorSecret/Resource"},
+		"AwsSolutions-COG4":  sorted(methods),
+		"AwsSolutions-IAM4":  {"Api/CloudWatchRole/Resource"},
+		"AwsSolutions-IAM5":  {"FunctionRole/DefaultPolicy/Resource"},
+		"AwsSolutions-SMG4":  {"CursorSecret/Resource"},
 	}
 	for rule := range suppressed { // each synthesis appends to the report
 		slices.Sort(suppressed[rule])
@@ -550,21 +701,26 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(good, bootstrapFile), nil, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	routes := []string{"GET /products"}
 	tests := []struct {
-		name, asset, stage, wantErr string
+		name, asset, stage string
+		routes             []string
+		wantErr            string
 	}{
-		{"no asset dir", "", "dev", "asset directory is empty"},
-		{"missing dir", filepath.Join(tempRoot, "reject", "nope"), "dev", "run make build first"},
-		{"no bootstrap", noBinary, "dev", "run make build first"},
-		{"bootstrap is a directory", dirBinary, "dev", "not a regular file"},
-		{"upper-case stage", good, "Prod", "stage"},
-		{"underscore stage", good, "my_stage", "stage"},
-		{"long stage", good, strings.Repeat("a", 21), "stage"},
+		{"no asset dir", "", "dev", routes, "asset directory is empty"},
+		{"missing dir", filepath.Join(tempRoot, "reject", "nope"), "dev", routes, "run make build first"},
+		{"no bootstrap", noBinary, "dev", routes, "run make build first"},
+		{"bootstrap is a directory", dirBinary, "dev", routes, "not a regular file"},
+		{"upper-case stage", good, "Prod", routes, "stage"},
+		{"underscore stage", good, "my_stage", routes, "stage"},
+		{"long stage", good, strings.Repeat("a", 21), routes, "stage"},
+		{"no routes", good, "dev", nil, "routes: none given"},
+		{"malformed route", good, "dev", []string{"GET /products", "GET products"}, `route "GET products"`},
 	}
 	app := awscdk.NewApp(nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewServiceStack(app, "Reject", &ServiceStackProps{AssetDir: tt.asset, Stage: tt.stage})
+			_, err := NewServiceStack(app, "Reject", &ServiceStackProps{AssetDir: tt.asset, Stage: tt.stage, Routes: tt.routes})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
 			}
