@@ -479,3 +479,56 @@ func TestUntranslatedTagKeepsGenericReason(t *testing.T) {
 		t.Errorf("fields = %+v, want %+v", verr.Fields, want)
 	}
 }
+
+// box is a generic command: each instantiation is its own command type, as
+// resource.Delete[Product] and resource.Delete[Review] are.
+type box[T any] struct{ V T }
+
+// TestHas checks that Has reports exactly the command types that have a
+// handler: resource.Serve relies on it to keep a handler a service
+// registered first, so a false positive would leave an operation with no
+// handler and a false negative would fail Serve with a duplicate.
+func TestHas(t *testing.T) {
+	type sameFields createThing // identical fields, another type
+	bus, h := newBus(t)         // registers createThing
+	if err := command.Register(bus, command.HandlerFunc[box[int], int](
+		func(_ context.Context, b box[int]) (int, error) { return b.V, nil })); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		has  bool
+		want bool
+	}{
+		{"createThing", command.Has[createThing](bus), true},
+		{"box[int]", command.Has[box[int]](bus), true},
+		{"*createThing", command.Has[*createThing](bus), false},
+		{"sameFields", command.Has[sameFields](bus), false},
+		{"thing, a result type", command.Has[thing](bus), false},
+		{"box[string]", command.Has[box[string]](bus), false},
+		{"any", command.Has[any](bus), false},
+	} {
+		if tc.has != tc.want {
+			t.Errorf("Has[%s] = %v, want %v", tc.name, tc.has, tc.want)
+		}
+	}
+	// Has agrees with Register: a type it reports cannot take a second
+	// handler, and one it does not report can take a first.
+	if err := command.Register[createThing, thing](bus, &counter{}); err == nil {
+		t.Error("Register of a second createThing handler succeeded")
+	}
+	if err := command.Register(bus, command.HandlerFunc[box[string], string](
+		func(_ context.Context, b box[string]) (string, error) { return b.V, nil })); err != nil {
+		t.Errorf("Register of box[string]: %v", err)
+	}
+	if !command.Has[box[string]](bus) {
+		t.Error("Has[box[string]] = false after Register")
+	}
+	// Handlers are per bus, and asking runs nothing.
+	if command.Has[createThing](command.NewBus()) {
+		t.Error("Has reports createThing on a fresh bus")
+	}
+	if n := h.calls.Load(); n != 0 {
+		t.Errorf("Has ran the handler %d times", n)
+	}
+}

@@ -81,3 +81,63 @@ func fullPage[T any](p kit.Page[T], err error) error {
 type bulkNote struct{ repotest.Note }
 
 func (bulkNote) EntityKind() string { return "BULKNOTE" }
+
+// BenchmarkGetWith reads a note with its first 20 comments in one Query
+// (kit.GetWith) against what a service would do without it (the baseline):
+// a Get of the note, then the first page of its comments.
+func BenchmarkGetWith(b *testing.B) {
+	tokens, _ := repotest.Codecs(b)
+	s := dynamo.NewStorage(ddb.NewTable(b), tokens)
+	ctx := context.Background()
+	const parent = "00000000-0000-7000-8000-000000000001"
+	notes := kit.RepositoryOf[repotest.Note](s, "")
+	comments := kit.RepositoryOf[repotest.Comment](s, parent)
+	if _, err := notes.Create(ctx, repotest.Note{ID: parent, Name: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	repotest.Parallel(b, 50, func(i int) error {
+		_, err := comments.Create(ctx, repotest.Comment{ID: fmt.Sprintf("c-%03d", i), Text: "bench"})
+		return err
+	})
+	benchtest.Interleave(b, "get+list", "getWith",
+		func() error {
+			if _, err := notes.Get(ctx, parent); err != nil {
+				return err
+			}
+			return fullPage(comments.List(ctx, kit.PageRequest{Size: 20}))
+		},
+		func() error {
+			_, page, err := kit.GetWith[repotest.Note, repotest.Comment](ctx, s, parent, 20)
+			return fullPage(page, err)
+		})
+}
+
+// BenchmarkListPageWithChildren reads a first page of 20 notes where each
+// note has 20 comments against one where none has any (the baseline), in
+// one table: children stay out of the listing index, so a kind's listing
+// costs the same whatever its collections hold.
+func BenchmarkListPageWithChildren(b *testing.B) {
+	tokens, _ := repotest.Codecs(b)
+	s := dynamo.NewStorage(ddb.NewTable(b), tokens)
+	ctx := context.Background()
+	bare := kit.RepositoryOf[bulkNote](s, "")
+	full := kit.RepositoryOf[repotest.Note](s, "")
+	repotest.Parallel(b, 25, func(i int) error {
+		id := fmt.Sprintf("n-%05d", i)
+		if _, err := bare.Create(ctx, bulkNote{repotest.Note{ID: id, Name: "note"}}); err != nil {
+			return err
+		}
+		if _, err := full.Create(ctx, repotest.Note{ID: id, Name: "note"}); err != nil {
+			return err
+		}
+		for c := range 20 {
+			if _, err := kit.RepositoryOf[repotest.Comment](s, id).Create(ctx, repotest.Comment{ID: fmt.Sprintf("c-%02d", c)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	benchtest.Interleave(b, "noChildren", "20ChildrenEach",
+		func() error { return fullPage(bare.List(ctx, kit.PageRequest{Size: 20})) },
+		func() error { return fullPage(full.List(ctx, kit.PageRequest{Size: 20})) })
+}

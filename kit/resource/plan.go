@@ -29,16 +29,21 @@ type field struct {
 }
 
 // fields lists the JSON fields of struct type t in order, as encoding/json
-// would name them.
+// and the DynamoDB encoder name them: an embedded struct without a JSON
+// name of its own contributes its fields in its place.
 func fields(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && name == "" {
+			for _, inner := range fields(f.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				out = append(out, inner)
+			}
 			continue
 		}
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
+		if !f.IsExported() || name == "-" {
 			continue
 		}
 		if name == "" {
@@ -82,8 +87,10 @@ type defaultValue struct {
 }
 
 func newPlan(entity, create, update reflect.Type) (*plan, error) {
-	if entity.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("resource: %s is not a struct", entity)
+	for _, t := range []reflect.Type{entity, create, update} {
+		if t.Kind() != reflect.Struct {
+			return nil, fmt.Errorf("resource: %s is not a struct", t)
+		}
 	}
 	p := &plan{entity: entity, fields: fields(entity), byRole: map[string]field{}}
 	byName := map[string]field{}
@@ -105,7 +112,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		default:
 			return nil, fmt.Errorf("resource: %s.%s: unknown kit tag %q", entity, f.name, f.role)
 		}
-		if d, ok := entity.FieldByIndex(f.index).Tag.Lookup("default"); ok {
+		if d, ok := entity.FieldByIndex(f.index).Tag.Lookup("default"); ok { // FieldByIndex follows embedding
 			v, err := parseDefault(f.typ, d)
 			if err != nil {
 				return nil, fmt.Errorf("resource: %s.%s: default %q: %w", entity, f.name, d, err)

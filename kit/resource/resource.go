@@ -26,6 +26,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -157,6 +158,9 @@ func oneOf(names []string) string {
 // without a call to the store.
 func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	var zero T
+	if !pathPattern.MatchString(path) {
+		return fmt.Errorf("resource: path %q: want /name segments and {param}s, ending in a name", path)
+	}
 	p, err := newPlan(reflect.TypeFor[T](), reflect.TypeFor[C](), reflect.TypeFor[U]())
 	if err != nil {
 		return err
@@ -200,6 +204,10 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	s.Router.Handle("DELETE "+item, r.deleteRoute)
 	return nil
 }
+
+// pathPattern is a collection path: literal and {param} segments, the last
+// a literal that names the collection.
+var pathPattern = regexp.MustCompile(`^(/([A-Za-z0-9._~-]+|\{[A-Za-z][A-Za-z0-9_]*\}))*/[A-Za-z0-9._~-]+$`)
 
 // register puts a default handler on the bus unless the service put its
 // own there first.
@@ -439,7 +447,7 @@ func (r *res[T, C, U]) listRoute(ctx context.Context, req *apigw.Request) (apigw
 	if page.Next != "" {
 		members = append(members, member{"nextToken", page.Next})
 	}
-	body, err := (&plan{}).view(reflect.Value{}, members...)
+	body, err := object(members)
 	if err != nil {
 		return apigw.Response{}, err
 	}

@@ -24,25 +24,25 @@ type member struct {
 // entity carries no storage attributes (the kit keeps those off the type),
 // so none can show.
 func (p *plan) view(e reflect.Value, extra ...member) (json.RawMessage, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	sep := func() {
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
-	}
+	members := make([]member, 0, len(p.fields)+len(extra))
 	for _, f := range p.fields {
 		v := e.FieldByIndex(f.index)
 		if f.omitEmpty && empty(v) {
 			continue
 		}
-		sep()
-		if err := writeMember(&b, f.name, v.Interface()); err != nil {
-			return nil, err
-		}
+		members = append(members, member{f.name, v.Interface()})
 	}
-	for _, m := range extra {
-		sep()
+	return object(append(members, extra...))
+}
+
+// object renders members as one JSON object, in order.
+func object(members []member) (json.RawMessage, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
 		if err := writeMember(&b, m.name, m.value); err != nil {
 			return nil, err
 		}
