@@ -1,0 +1,26 @@
+package app_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/lambdakit/lambdakit/bootstrap/app"
+	"github.com/lambdakit/lambdakit/kit/golden"
+	"github.com/lambdakit/lambdakit/products"
+)
+
+// TestRoutesAreTheModulesRoutes checks that Routes, which the CDK stack
+// deploys, wires the same routes the entity packages register.
+func TestRoutesAreTheModulesRoutes(t *testing.T) {
+	got, err := app.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := golden.Memory(t, products.Register).Router.Routes()
+	if !slices.Equal(got, want) {
+		t.Errorf("Routes() = %v\nwant the modules' %v", got, want)
+	}
+	if !slices.Contains(got, "GET /products/{id}/reviews/{reviewId}") || !slices.IsSorted(got) {
+		t.Errorf("Routes() = %v: want reviews among them, sorted", got)
+	}
+}
