@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -236,22 +234,6 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	return created, nil
 }
 
-// parentCheck is the transaction item that requires a child's parent.
-func (r *repository) parentCheck() (*types.ConditionCheck, error) {
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.AttributeExists(expression.Name(r.table.Schema.Keys.PartitionKey))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build parent check: %w", err)
-	}
-	return &types.ConditionCheck{
-		TableName:                 aws.String(r.table.Name),
-		Key:                       r.parentKey(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}, nil
-}
-
 // Update implements kit.Repository: the patch, the version bump and the
 // existence and version checks are a single atomic write. A child's write
 // is a transaction with the check that its parent exists; transactions
@@ -354,99 +336,6 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 		return serr
 	}
 	return err
-}
-
-// transactChild runs a child's write together with the check that its
-// parent exists, and tells the three failures apart: no parent, no child,
-// or a child at another version.
-func (r *repository) transactChild(ctx context.Context, op, id string, write types.TransactWriteItem) error {
-	check, err := r.parentCheck()
-	if err != nil {
-		return err
-	}
-	failed, err := r.transact(ctx, op, []types.TransactWriteItem{{ConditionCheck: check}, write})
-	switch {
-	case failed == 0:
-		return r.parentMissing()
-	case failed == 1 && errorItem(err, 1) == nil:
-		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrNotFound)
-	case failed == 1:
-		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrPreconditionFailed)
-	}
-	return err
-}
-
-// errTransactionConflict is a transaction that kept losing races with
-// other transactions on its items.
-var errTransactionConflict = errors.New("transaction conflict")
-
-// transact runs a write transaction. It returns the index of the first item
-// whose condition failed, with the cancellation as the error, or -1.
-// DynamoDB leaves a transaction that collided with another one to the
-// caller, so that case is retried a few times within ctx.
-func (r *repository) transact(ctx context.Context, op string, items []types.TransactWriteItem) (int, error) {
-	err := retryConflicts(ctx, func() error {
-		_, err := r.table.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		return err
-	})
-	var canceled *types.TransactionCanceledException
-	switch {
-	case err == nil:
-		return -1, nil
-	case errors.Is(err, errTransactionConflict):
-		return -1, fmt.Errorf("%w: dynamodb %s: %w", kit.ErrUnavailable, op, err)
-	case !errors.As(err, &canceled):
-		return -1, storeError(op, err)
-	}
-	for i, reason := range canceled.CancellationReasons {
-		if aws.ToString(reason.Code) == "ConditionalCheckFailed" {
-			return i, err
-		}
-	}
-	return -1, storeError(op, err)
-}
-
-// retryConflicts calls f again, with a short growing pause, while it fails
-// only because another transaction held one of its items.
-func retryConflicts(ctx context.Context, f func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := f()
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) || !onlyConflicts(canceled.CancellationReasons) {
-			return err
-		}
-		if attempt == 3 {
-			return fmt.Errorf("%w: %w", errTransactionConflict, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", errTransactionConflict, err)
-		case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
-		}
-	}
-}
-
-func onlyConflicts(reasons []types.CancellationReason) bool {
-	conflict := false
-	for _, r := range reasons {
-		switch aws.ToString(r.Code) {
-		case "TransactionConflict":
-			conflict = true
-		case "", "None":
-		default:
-			return false
-		}
-	}
-	return conflict
-}
-
-// errorItem returns the item a failed transaction returned for item i.
-func errorItem(err error, i int) map[string]types.AttributeValue {
-	var canceled *types.TransactionCanceledException
-	if !errors.As(err, &canceled) || i >= len(canceled.CancellationReasons) {
-		return nil
-	}
-	return canceled.CancellationReasons[i].Item
 }
 
 // List implements kit.Repository. An entity's listing is a Query on the
@@ -604,79 +493,6 @@ func (r *repository) page(items []map[string]types.AttributeValue, size int) (ki
 	return page, nil
 }
 
-// position is a listed child's place in the kind-wide listing: its
-// parent's id and its own.
-func position(item map[string]types.AttributeValue, s Schema, parentKind, id string) string {
-	pk, _ := item[s.Keys.PartitionKey].(*types.AttributeValueMemberS)
-	if pk == nil {
-		return id
-	}
-	return pk.Value[len(parentKind)+1:] + "/" + id
-}
-
-func cutPosition(p string) (parent, id string, ok bool) {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return p[:i], p[i+1:], i > 0 && i < len(p)-1
-		}
-	}
-	return "", "", false
-}
-
-// withParent reads the parent's item and the first size children of this
-// kind in one Query: the parent's item sorts first in its partition, and
-// this kind's children follow it. Children of kinds that sort between the
-// two are read and filtered out.
-func (r *repository) withParent(ctx context.Context, size int) (map[string]types.AttributeValue, kit.Page[kit.Entity], error) {
-	keys := r.table.Schema.Keys
-	cond := expression.Key(keys.PartitionKey).Equal(expression.Value(r.parentKind + "#" + r.parent)).
-		And(expression.Key(keys.SortKey).Between(expression.Value(r.parentKind), expression.Value(r.childPrefix()+"\uffff")))
-	in, err := r.query(cond, "")
-	if err != nil {
-		return nil, kit.Page[kit.Entity]{}, err
-	}
-	in.ConsistentRead = aws.Bool(true)
-	first := true
-	var parent map[string]types.AttributeValue
-	items, err := r.collect(ctx, in, size+1, func(item map[string]types.AttributeValue) bool {
-		if first {
-			first = false
-			if sk, _ := item[keys.SortKey].(*types.AttributeValueMemberS); sk != nil && sk.Value == r.parentKind {
-				parent = item
-				return false
-			}
-		}
-		t, _ := item[AttrType].(*types.AttributeValueMemberS)
-		return t != nil && t.Value == r.kind
-	})
-	if err != nil {
-		return nil, kit.Page[kit.Entity]{}, err
-	}
-	if parent == nil {
-		return nil, kit.Page[kit.Entity]{}, r.parentMissing()
-	}
-	page, err := r.page(items, size)
-	return parent, page, err
-}
-
-// GetWith implements kit.Storage in one Query on the parent's partition.
-func (s *Storage) GetWith(ctx context.Context, prototype kit.Entity, id string, child kit.Child, size int) (kit.Versioned[kit.Entity], kit.Page[kit.Entity], error) {
-	if size < 1 {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
-	}
-	parent := s.Open(prototype, "").(*repository)
-	children := s.Open(child, id).(*repository)
-	if children.parentKind != parent.kind {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, fmt.Errorf("dynamo: %s is not a child of %s", children.kind, parent.kind)
-	}
-	item, page, err := children.withParent(ctx, size)
-	if err != nil {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, err
-	}
-	v, err := parent.decode(item)
-	return v, page, err
-}
-
 // writeCondition is the check every update and delete makes: the item exists
 // and, when the caller expects a version, is at that version.
 func (r *repository) writeCondition(expect kit.Version) expression.ConditionBuilder {
@@ -763,44 +579,6 @@ func (r *repository) decode(item map[string]types.AttributeValue) (kit.Versioned
 	return v, nil
 }
 
-// DecodeEntity decodes item into a new value of typ, the entity's own type
-// (a struct, or a pointer to one). The memory adapter shares it, so both
-// adapters read entities the same way.
-func DecodeEntity(typ reflect.Type, item map[string]types.AttributeValue) (kit.Entity, error) {
-	p := reflect.New(typ)
-	if typ.Kind() == reflect.Pointer {
-		p = reflect.New(typ.Elem())
-	}
-	if err := attributevalue.UnmarshalMapWithOptions(item, p.Interface(), jsonNames); err != nil {
-		return nil, fmt.Errorf("unmarshal: %w", err)
-	}
-	if typ.Kind() == reflect.Pointer {
-		return p.Interface().(kit.Entity), nil
-	}
-	return p.Elem().Interface().(kit.Entity), nil
-}
-
-// EncodeEntity encodes an entity's attributes, under their JSON names: one
-// name per field, the same in the API, in patches and in the table.
-func EncodeEntity(entity kit.Entity) (map[string]types.AttributeValue, error) {
-	m, err := attributevalue.MarshalMapWithOptions(entity, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
-	if err != nil {
-		return nil, fmt.Errorf("marshal: %w", err)
-	}
-	return m, nil
-}
-
-// EncodeValue encodes one attribute's value, as a patch sets it.
-func EncodeValue(v any) (types.AttributeValue, error) {
-	av, err := attributevalue.MarshalWithOptions(v, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
-	if err != nil {
-		return nil, fmt.Errorf("marshal: %w", err)
-	}
-	return av, nil
-}
-
-func jsonNames(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
-
 // conditionalPut builds a put of item that applies only under cond, as a
 // types.Put so that the same write can join a transaction.
 func conditionalPut(t Table, item map[string]types.AttributeValue, cond expression.ConditionBuilder) (*types.Put, error) {
@@ -838,18 +616,4 @@ func storeError(op string, err error) error {
 		return fmt.Errorf("dynamodb %s: %w", op, err)
 	}
 	return fmt.Errorf("%w: dynamodb %s: %w", kit.ErrUnavailable, op, err)
-}
-
-// Describe renders an item as one line of JSON with its attributes sorted,
-// for tests that compare what a store holds before and after a request.
-func Describe(item map[string]types.AttributeValue) string {
-	var m map[string]any
-	if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-		return fmt.Sprintf("undecodable item: %v", err)
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Sprintf("unencodable item: %v", err)
-	}
-	return string(b)
 }

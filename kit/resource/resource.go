@@ -36,15 +36,9 @@ import (
 	"github.com/lambdakit/lambdakit/kit/command"
 )
 
-// Paging bounds of every listing.
-const (
-	// DefaultPageSize is the page size when the client names none.
-	DefaultPageSize = 20
-	// MaxPageSize is the largest page a client may ask for.
-	MaxPageSize = 100
-	// IncludeSize is how many children ?include= reads with the parent.
-	IncludeSize = 20
-)
+// IncludeSize is how many children ?include= reads with the parent: a
+// listing's default page (List's pageSize tags hold its bounds).
+const IncludeSize = 20
 
 // Service is what resources are registered against: the kit's primitives.
 type Service struct {
@@ -96,7 +90,7 @@ type (
 		IfMatch    kit.Version `json:"-"`
 	}
 	// List reads one page of T in creation order; a child's, within its
-	// parent.
+	// parent. pageSize is 1 to 100, 20 when the client names none.
 	List[T kit.Entity] struct {
 		Parent    string `json:"-"`
 		PageSize  int    `json:"-" query:"pageSize" default:"20" validate:"min=1,max=100"`
