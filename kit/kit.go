@@ -144,6 +144,18 @@ func GetWith[P Entity, C Child](ctx context.Context, s Storage, id string, size 
 	return Versioned[P]{Entity: v.Entity.(P), Version: v.Version}, pageOf[C](page), nil
 }
 
+// CheckGetWith is what every Storage.GetWith requires of its arguments: a
+// page of at least one, and a child whose parent is prototype's kind.
+func CheckGetWith(prototype Entity, child Child, size int) error {
+	if size < 1 {
+		return Invalid("page size must be at least 1")
+	}
+	if child.ParentKind() != prototype.EntityKind() {
+		return fmt.Errorf("kit: %s is not a child of %s", child.EntityKind(), prototype.EntityKind())
+	}
+	return nil
+}
+
 // typed narrows a repository of Entity values, as adapters return them, to
 // T. The adapter decodes into T's own type, so the assertions hold.
 type typed[T Entity] struct{ r Repository[Entity] }

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -68,14 +67,11 @@ func (r *repository) withParent(ctx context.Context, size int) (map[string]types
 
 // GetWith implements kit.Storage in one Query on the parent's partition.
 func (s *Storage) GetWith(ctx context.Context, prototype kit.Entity, id string, child kit.Child, size int) (kit.Versioned[kit.Entity], kit.Page[kit.Entity], error) {
-	if size < 1 {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
+	if err := kit.CheckGetWith(prototype, child, size); err != nil {
+		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, err
 	}
 	parent := s.Open(prototype, "").(*repository)
 	children := s.Open(child, id).(*repository)
-	if children.parentKind != parent.kind {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, fmt.Errorf("dynamo: %s is not a child of %s", children.kind, parent.kind)
-	}
 	item, page, err := children.withParent(ctx, size)
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, err

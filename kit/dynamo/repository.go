@@ -264,29 +264,30 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("build update: %w", err)
 	}
-	if r.child() {
-		if err := r.transactChild(ctx, "update", id, types.TransactWriteItem{Update: &types.Update{
-			TableName:                           aws.String(r.table.Name),
-			Key:                                 r.key(id),
-			UpdateExpression:                    expr.Update(),
-			ConditionExpression:                 expr.Condition(),
-			ExpressionAttributeNames:            expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}}); err != nil {
-			return kit.Versioned[kit.Entity]{}, err
-		}
-		return r.Get(ctx, id)
-	}
-	out, err := r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	update := &types.Update{
 		TableName:                           aws.String(r.table.Name),
 		Key:                                 r.key(id),
 		UpdateExpression:                    expr.Update(),
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
 		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if r.child() {
+		if err := r.transactChild(ctx, "update", id, types.TransactWriteItem{Update: update}); err != nil {
+			return kit.Versioned[kit.Entity]{}, err
+		}
+		return r.Get(ctx, id)
+	}
+	out, err := r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           update.TableName,
+		Key:                                 update.Key,
+		UpdateExpression:                    update.UpdateExpression,
+		ConditionExpression:                 update.ConditionExpression,
+		ExpressionAttributeNames:            update.ExpressionAttributeNames,
+		ExpressionAttributeValues:           update.ExpressionAttributeValues,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
 	})
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, r.writeError("update", id, err)
@@ -308,23 +309,24 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 	if err != nil {
 		return fmt.Errorf("build delete condition: %w", err)
 	}
-	if r.child() {
-		return r.transactChild(ctx, "delete", id, types.TransactWriteItem{Delete: &types.Delete{
-			TableName:                           aws.String(r.table.Name),
-			Key:                                 r.key(id),
-			ConditionExpression:                 expr.Condition(),
-			ExpressionAttributeNames:            expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}})
-	}
-	_, err = r.table.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	del := &types.Delete{
 		TableName:                           aws.String(r.table.Name),
 		Key:                                 r.key(id),
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if r.child() {
+		return r.transactChild(ctx, "delete", id, types.TransactWriteItem{Delete: del})
+	}
+	_, err = r.table.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                           del.TableName,
+		Key:                                 del.Key,
+		ConditionExpression:                 del.ConditionExpression,
+		ExpressionAttributeNames:            del.ExpressionAttributeNames,
+		ExpressionAttributeValues:           del.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: del.ReturnValuesOnConditionCheckFailure,
 	})
 	if err != nil {
 		err = r.writeError("delete", id, err)

@@ -354,14 +354,11 @@ func (r *repository) page(found []entry, size int) (kit.Page[kit.Entity], error)
 
 // GetWith implements kit.Storage.
 func (s *Storage) GetWith(_ context.Context, prototype kit.Entity, id string, child kit.Child, size int) (kit.Versioned[kit.Entity], kit.Page[kit.Entity], error) {
-	if size < 1 {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
+	if err := kit.CheckGetWith(prototype, child, size); err != nil {
+		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, err
 	}
 	parent := s.Open(prototype, "").(*repository)
 	children := s.Open(child, id).(*repository)
-	if children.parentKind != parent.kind {
-		return kit.Versioned[kit.Entity]{}, kit.Page[kit.Entity]{}, fmt.Errorf("memory: %s is not a child of %s", children.kind, parent.kind)
-	}
 	s.data.mu.Lock()
 	defer s.data.mu.Unlock()
 	rec, err := parent.lookup(id)
