@@ -50,6 +50,10 @@ run: $(DDB_STAMP) ## Serve the API on 127.0.0.1:$(PORT), with DynamoDB Local unl
 	fi; \
 	PORT=$(PORT) go run ./bootstrap
 
+.PHONY: routes
+routes: ## Print the service's routes: what make run serves and make deploy puts in API Gateway.
+	@go run ./bootstrap/routes
+
 .PHONY: build
 build: ## Build the Lambda binary dist/lambda/bootstrap (provided.al2023, GOARCH=$(GOARCH)).
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
