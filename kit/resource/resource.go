@@ -159,7 +159,7 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	if err != nil {
 		return err
 	}
-	r := &res[T, C, U]{s: s, plan: p, kind: zero.EntityKind(), path: path, idParam: "id"}
+	r := &res[T, C, U]{s: s, plan: p, kind: zero.EntityKind(), idParam: "id"}
 	r.name = path[strings.LastIndexByte(path, '/')+1:]
 	if c, ok := any(zero).(kit.Child); ok {
 		if r.parentParam, err = parentParam(path); err != nil {
@@ -274,7 +274,6 @@ type res[T kit.Entity, C, U any] struct {
 	s           *Service
 	plan        *plan
 	kind        string
-	path        string
 	name        string // the collection's name: the listing's member, the include
 	idParam     string
 	parentParam string // "" unless T is a child
