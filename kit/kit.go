@@ -104,8 +104,9 @@ type Child interface {
 
 // Listed is implemented by a Child whose items also go to the kind-wide
 // listing index, so that a repository opened without a parent lists every
-// child of the kind. Children are left out of it unless they ask, which
-// keeps the index's writes to the kinds that are listed.
+// child of the kind, ordered by parent id and then by id. Children are left
+// out of it unless they ask, which keeps the index's writes to the kinds
+// that are listed.
 type Listed interface {
 	Child
 	// ListedByKind is a marker; its result is not used.

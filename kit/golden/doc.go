@@ -1,5 +1,26 @@
-// Package golden compares test output with files kept under testdata/, and
-// reads handler test cases written as HTTP requests.
+// Package golden runs an entity's handler tests from files: requests
+// written as HTTP (case files), and the responses they must get (golden
+// files), against every storage adapter.
+//
+// # Running cases
+//
+// Run runs every NAME.http under a directory against the service a
+// Register function builds (an entity package's Register), once over the
+// memory adapter and once over DynamoDB Local, and compares each response
+// with NAME.golden.json:
+//
+//	var ddb *dynamotest.Server
+//
+//	func TestMain(m *testing.M) { dynamotest.Main(m, &ddb) }
+//
+//	func TestGolden(t *testing.T) { golden.Run(t, "../testdata/golden/orders", ddb, orders.Register) }
+//
+// Before each case the requests under seed/ run, in name order, at
+// SeedTime; the case runs at CaseTime. Ids come in order,
+// 00000000-0000-7000-8000-000000000001 and up, seeds first, so a case can
+// name every id. A case answered 4xx or 5xx must leave the whole table,
+// idempotency records included, as the seeds left it. Memory and Dynamo
+// build the same service for other tests.
 //
 // # Updating golden files
 //
