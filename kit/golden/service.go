@@ -148,12 +148,50 @@ func Run(t *testing.T, dir string, ddb *dynamotest.Server, register Register) {
 	}
 }
 
-func runCase(t *testing.T, svc *Service, seeds []string, path string) {
+// Exchange is one golden case as served: the request and the response.
+type Exchange struct {
+	// Name is the case's file name without .http.
+	Name     string
+	Request  events.APIGatewayProxyRequest
+	Response events.APIGatewayProxyResponse
+}
+
+// Exchanges serves every case under dir, after its seeds, over the memory
+// adapter, and returns what each case sent and got, for checks that need
+// every exchange of the API (such as validating them against a document of
+// the API). It compares nothing.
+func Exchanges(t *testing.T, dir string, register Register) []Exchange {
+	t.Helper()
+	cases, err := filepath.Glob(filepath.Join(dir, "*.http"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no golden cases in %s (%v)", dir, err)
+	}
+	seeds, err := filepath.Glob(filepath.Join(dir, "seed", "*.http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]Exchange, 0, len(cases))
+	for _, path := range cases {
+		svc := Memory(t, register)
+		seed(t, svc, seeds)
+		svc.Clock.Set(CaseTime)
+		ev := readCase(t, path)
+		out = append(out, Exchange{Name: strings.TrimSuffix(filepath.Base(path), ".http"), Request: ev, Response: svc.Invoke(t, ev)})
+	}
+	return out
+}
+
+func seed(t *testing.T, svc *Service, seeds []string) {
+	t.Helper()
 	for _, seed := range seeds {
 		if resp := svc.Invoke(t, readCase(t, seed)); resp.StatusCode >= 300 {
 			t.Fatalf("seed %s: %d %s", filepath.Base(seed), resp.StatusCode, resp.Body)
 		}
 	}
+}
+
+func runCase(t *testing.T, svc *Service, seeds []string, path string) {
+	seed(t, svc, seeds)
 	before := svc.Snapshot()
 	svc.Clock.Set(CaseTime)
 	resp := svc.Invoke(t, readCase(t, path))

@@ -50,6 +50,7 @@ type Service struct {
 
 	kinds    map[string]kit.Entity          // served kinds, by kind name
 	includes map[string]map[string]includer // by parent kind, then name
+	ops      []Operation                    // every route, as registered
 }
 
 // NewService returns a Service over the given primitives.
@@ -191,11 +192,28 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 		}
 	}
 	item := path + "/{" + r.idParam + "}"
-	s.Router.Handle("POST "+path, r.postRoute)
-	s.Router.Handle("GET "+path, r.listRoute)
-	s.Router.Handle("GET "+item, r.getRoute)
-	s.Router.Handle("PUT "+item, r.putRoute)
-	s.Router.Handle("DELETE "+item, r.deleteRoute)
+	parentKind := ""
+	if c, ok := any(zero).(kit.Child); ok {
+		parentKind = c.ParentKind()
+	}
+	for _, rt := range []struct {
+		method, path string
+		kind         OpKind
+		input        reflect.Type
+		handler      apigw.HandlerFunc
+	}{
+		{http.MethodPost, path, OpCreate, reflect.TypeFor[C](), r.postRoute},
+		{http.MethodGet, path, OpList, nil, r.listRoute},
+		{http.MethodGet, item, OpGet, nil, r.getRoute},
+		{http.MethodPut, item, OpUpdate, reflect.TypeFor[U](), r.putRoute},
+		{http.MethodDelete, item, OpDelete, nil, r.deleteRoute},
+	} {
+		s.Router.Handle(rt.method+" "+rt.path, rt.handler)
+		s.ops = append(s.ops, Operation{
+			Method: rt.method, Path: rt.path, Kind: rt.kind, Entity: reflect.TypeFor[T](), Input: rt.input,
+			EntityKind: r.kind, ParentKind: parentKind, Collection: r.name,
+		})
+	}
 	return nil
 }
 

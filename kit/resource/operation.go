@@ -1,0 +1,59 @@
+package resource
+
+import (
+	"reflect"
+	"slices"
+)
+
+// OpKind names what an operation does, and so what the kit answers for it:
+// its statuses, headers and body.
+type OpKind string
+
+// The five generic operations, and an operation a service serves itself.
+const (
+	OpCreate OpKind = "create"
+	OpGet    OpKind = "get"
+	OpUpdate OpKind = "update"
+	OpDelete OpKind = "delete"
+	OpList   OpKind = "list"
+	OpCustom OpKind = "custom"
+)
+
+// Operation describes one route as the service registered it, for what
+// documents the API (kit/openapi): everything a document needs is here or
+// follows from the kind of operation.
+type Operation struct {
+	// Method and Path are the route's pattern, "GET" and "/products/{id}".
+	Method, Path string
+	// Kind is what the operation does.
+	Kind OpKind
+	// Entity is the entity type the operation answers with (a list
+	// answers with a page of them).
+	Entity reflect.Type
+	// Input is the request body's type: the create or update input; nil
+	// when there is no body.
+	Input reflect.Type
+	// EntityKind is the entity's kind, and ParentKind its parent's for a
+	// kit.Child ("" otherwise).
+	EntityKind, ParentKind string
+	// Collection is the path's last segment, which names a listing's member
+	// and a child collection's include.
+	Collection string
+	// Summary describes an OpCustom operation; generic ones are described
+	// by their kind.
+	Summary string
+	// Statuses are the success and error statuses of an OpCustom
+	// operation; generic ones follow from their kind.
+	Statuses []int
+}
+
+// Operations returns every operation registered with Serve or Describe, in
+// registration order.
+func (s *Service) Operations() []Operation { return slices.Clone(s.ops) }
+
+// Describe documents a route a service registered itself on s.Router, so
+// that documents of the API cover it too. op.Kind is OpCustom.
+func (s *Service) Describe(op Operation) {
+	op.Kind = OpCustom
+	s.ops = append(s.ops, op)
+}
