@@ -48,11 +48,17 @@ run: $(DDB_STAMP) ## Serve the API on 127.0.0.1:$(PORT), with DynamoDB Local unl
 	  echo "DynamoDB Local (in memory) on 127.0.0.1:$(DDB_PORT)"; \
 	  export DYNAMODB_ENDPOINT=http://127.0.0.1:$(DDB_PORT); \
 	fi; \
-	PORT=$(PORT) go run ./bootstrap
+	PORT=$(PORT) SWAGGER_UI_DIR=$(LOCAL)/node_modules/swagger-ui-dist go run ./bootstrap
 
 .PHONY: routes
 routes: ## Print the service's routes: what make run serves and make deploy puts in API Gateway.
-	@go run ./bootstrap/routes
+	@go run ./bootstrap/describe routes
+
+OPENAPI := bootstrap/app/openapi.json
+
+.PHONY: openapi
+openapi: ## Write the OpenAPI document, generated from the service, to $(OPENAPI) (a test fails when it is stale).
+	go run ./bootstrap/describe openapi > $(OPENAPI).tmp && mv $(OPENAPI).tmp $(OPENAPI)
 
 .PHONY: build
 build: ## Build the Lambda binary dist/lambda/bootstrap (provided.al2023, GOARCH=$(GOARCH)).

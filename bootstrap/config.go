@@ -30,6 +30,9 @@ type Config struct {
 	// RequestBudget bounds a request's time when the platform sets no
 	// deadline (REQUEST_BUDGET, a Go duration); Lambda's deadline wins.
 	RequestBudget time.Duration
+	// SwaggerUI is the directory of the swagger-ui-dist npm package the
+	// local server's docs page loads (SWAGGER_UI_DIR; make run sets it).
+	SwaggerUI string
 	// InLambda is true when the Lambda runtime API is there to serve.
 	InLambda bool
 }
@@ -48,6 +51,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Port:          8080,
 		CursorSecret:  []byte(getenv("CURSOR_SECRET")),
 		RequestBudget: 10 * time.Second,
+		SwaggerUI:     getenv("SWAGGER_UI_DIR"),
 		InLambda:      getenv("AWS_LAMBDA_RUNTIME_API") != "",
 	}
 	var errs []error

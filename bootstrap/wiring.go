@@ -22,6 +22,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
 // newLogger returns a JSON logger at the configured level.
@@ -115,18 +116,22 @@ var service = fx.Options(
 )
 
 // serve hands the router to Lambda, or to a local HTTP server.
-func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, log *zap.Logger) {
+func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, svc *resource.Service, log *zap.Logger) error {
 	if cfg.InLambda {
 		lc.Append(fx.StartHook(func() {
 			// lambda.Start never returns; it exits the process if the
 			// runtime API goes away, which is how Lambda ends an instance.
 			go lambda.Start(router.Invoke)
 		}))
-		return
+		return nil
+	}
+	handler, err := localHandler(router, svc, cfg.SwaggerUI)
+	if err != nil {
+		return err
 	}
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)),
-		Handler:           apigw.HTTPHandler(router.Invoke),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	lc.Append(fx.Hook{
@@ -145,4 +150,5 @@ func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, log *zap.Logger) {
 		},
 		OnStop: srv.Shutdown,
 	})
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/memory"
+	"github.com/lambdakit/lambdakit/kit/openapi"
 	"github.com/lambdakit/lambdakit/kit/resource"
 	"github.com/lambdakit/lambdakit/products"
 )
@@ -39,20 +40,28 @@ func Service() fx.Option {
 	)
 }
 
-// routesKey signs the tokens of the throwaway store Routes builds on; no
-// token leaves it.
-const routesKey = "app-routes-only-signing-key"
+// info names the service's API in its OpenAPI document.
+func info() openapi.Info {
+	return openapi.Info{
+		Title:   "lambdakit",
+		Version: "1.0.0",
+		Description: "Products and their reviews, served by API Gateway (REST) and Lambda from one DynamoDB table. " +
+			"Every call is signed with SigV4 for execute-api. Errors are RFC 9457 problems.",
+	}
+}
 
-// Routes returns every route the service registers, as sorted "METHOD
-// /path" patterns with {param} segments. It wires the service over the
-// memory adapter, with no network and no configuration, and asks its
-// router.
-func Routes() ([]string, error) {
-	tokens, err := cursor.New([]byte(routesKey))
+// offlineKey signs the tokens of the throwaway store Routes and OpenAPI
+// build on; no token leaves it.
+const offlineKey = "app-offline-only-signing-key"
+
+// offline wires the service over the memory adapter, with no network and
+// no configuration, for what can be read off it without serving.
+func offline() (*resource.Service, error) {
+	tokens, err := cursor.New([]byte(offlineKey))
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	var router *apigw.Router
+	var svc *resource.Service
 	err = fx.New(
 		fx.NopLogger,
 		fx.Provide(
@@ -62,10 +71,40 @@ func Routes() ([]string, error) {
 			func() *apigw.Router { return apigw.NewRouter(zap.NewNop()) },
 		),
 		Service(),
-		fx.Populate(&router),
+		fx.Populate(&svc),
 	).Err()
 	if err != nil {
 		return nil, fmt.Errorf("app: wire the service: %w", err)
 	}
-	return router.Routes(), nil
+	return svc, nil
+}
+
+// Routes returns every route the service registers, as sorted "METHOD
+// /path" patterns with {param} segments.
+func Routes() ([]string, error) {
+	svc, err := offline()
+	if err != nil {
+		return nil, err
+	}
+	return svc.Router.Routes(), nil
+}
+
+// OpenAPI returns the service's OpenAPI document, generated from what its
+// modules registered. make openapi writes it to openapi.json beside this
+// file, and a test keeps that file current.
+func OpenAPI() ([]byte, error) {
+	svc, err := offline()
+	if err != nil {
+		return nil, err
+	}
+	return Document(svc)
+}
+
+// Document is the OpenAPI document of a wired service.
+func Document(svc *resource.Service) ([]byte, error) {
+	doc, err := openapi.Document(info(), svc.Operations(), svc.Router.Routes())
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return doc, nil
 }
