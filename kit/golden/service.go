@@ -123,14 +123,7 @@ func (s *Service) Invoke(tb testing.TB, ev events.APIGatewayProxyRequest) events
 // CaseTime. A case answered with 4xx or 5xx must leave the store exactly as
 // the seeds left it.
 func Run(t *testing.T, dir string, ddb *dynamotest.Server, register Register) {
-	cases, err := filepath.Glob(filepath.Join(dir, "*.http"))
-	if err != nil || len(cases) == 0 {
-		t.Fatalf("no golden cases in %s (%v)", dir, err)
-	}
-	seeds, err := filepath.Glob(filepath.Join(dir, "seed", "*.http"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases, seeds := caseFiles(t, dir)
 	adapters := map[string]func(*testing.T) *Service{
 		"memory": func(t *testing.T) *Service { return Memory(t, register) },
 		"dynamo": func(t *testing.T) *Service { return Dynamo(t, ddb, register) },
@@ -148,6 +141,19 @@ func Run(t *testing.T, dir string, ddb *dynamotest.Server, register Register) {
 	}
 }
 
+// caseFiles lists a directory's cases and its seeds, in name order.
+func caseFiles(t *testing.T, dir string) (cases, seeds []string) {
+	t.Helper()
+	cases, err := filepath.Glob(filepath.Join(dir, "*.http"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no golden cases in %s (%v)", dir, err)
+	}
+	if seeds, err = filepath.Glob(filepath.Join(dir, "seed", "*.http")); err != nil {
+		t.Fatal(err)
+	}
+	return cases, seeds
+}
+
 // Exchange is one golden case as served: the request and the response.
 type Exchange struct {
 	// Name is the case's file name without .http.
@@ -162,14 +168,7 @@ type Exchange struct {
 // the API). It compares nothing.
 func Exchanges(t *testing.T, dir string, register Register) []Exchange {
 	t.Helper()
-	cases, err := filepath.Glob(filepath.Join(dir, "*.http"))
-	if err != nil || len(cases) == 0 {
-		t.Fatalf("no golden cases in %s (%v)", dir, err)
-	}
-	seeds, err := filepath.Glob(filepath.Join(dir, "seed", "*.http"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases, seeds := caseFiles(t, dir)
 	out := make([]Exchange, 0, len(cases))
 	for _, path := range cases {
 		svc := Memory(t, register)
