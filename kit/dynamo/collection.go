@@ -10,25 +10,6 @@ import (
 	"github.com/lambdakit/lambdakit/kit"
 )
 
-// position is a listed child's place in the kind-wide listing: its
-// parent's id and its own.
-func position(item map[string]types.AttributeValue, s Schema, parentKind, id string) string {
-	pk, _ := item[s.Keys.PartitionKey].(*types.AttributeValueMemberS)
-	if pk == nil {
-		return id
-	}
-	return pk.Value[len(parentKind)+1:] + "/" + id
-}
-
-func cutPosition(p string) (parent, id string, ok bool) {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return p[:i], p[i+1:], i > 0 && i < len(p)-1
-		}
-	}
-	return "", "", false
-}
-
 // withParent reads the parent's item and the first size children of this
 // kind in one Query: the parent's item sorts first in its partition, and
 // this kind's children follow it. Children of kinds that sort between the

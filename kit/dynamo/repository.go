@@ -68,7 +68,7 @@ func NewRepository[T kit.Entity](table Table, tokens *cursor.Codec) kit.Reposito
 
 // Open implements kit.Storage.
 func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
-	r := &repository{table: s.table, tokens: s.tokens, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind()}
+	r := &repository{table: s.table, tokens: s.tokens, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
 	if c, ok := prototype.(kit.Child); ok {
 		r.parentKind, r.parent = c.ParentKind(), parent
 		_, r.listed = prototype.(kit.Listed)
@@ -87,6 +87,7 @@ type repository struct {
 	parentKind string // "" unless the kind is a kit.Child
 	parent     string // the parent's id, for a child collection
 	listed     bool   // children that also go to the listing index
+	shards     kit.Shards
 }
 
 func (r *repository) child() bool { return r.parentKind != "" }
@@ -399,34 +400,27 @@ func (r *repository) List(ctx context.Context, req kit.PageRequest) (kit.Page[ki
 	return r.page(items, req.Size)
 }
 
-// listKind lists the kind through the listing index.
+// listKind lists the kind through the listing index: a Query per shard,
+// in parallel, merged in position order (see merge).
 func (r *repository) listKind(ctx context.Context, size int, after string) (kit.Page[kit.Entity], error) {
 	if r.child() && !r.listed {
 		return kit.Page[kit.Entity]{}, fmt.Errorf("dynamo: %s is not kit.Listed: list it within a parent", r.kind)
 	}
 	idx := r.table.Schema.ListIndex
-	in, err := r.query(expression.Key(idx.Keys.PartitionKey).Equal(expression.Value(r.kind)), idx.Name)
-	if err != nil {
-		return kit.Page[kit.Entity]{}, err
-	}
-	if after != "" {
-		if r.child() {
-			// A listed child's position carries its parent, which its
-			// table key needs.
-			parent, id, ok := cutPosition(after)
-			if !ok {
-				return kit.Page[kit.Entity]{}, cursor.ErrInvalidToken
-			}
-			scoped := *r
-			scoped.parent = parent
-			in.ExclusiveStartKey = scoped.key(id)
-		} else {
-			in.ExclusiveStartKey = r.key(after)
+	parts := r.shards.Partitions(r.kind)
+	shards := make([]*shard, len(parts))
+	for i, p := range parts {
+		cond := expression.Key(idx.Keys.PartitionKey).Equal(expression.Value(p))
+		if after != "" {
+			cond = cond.And(expression.Key(idx.Keys.SortKey).GreaterThan(expression.Value(after)))
 		}
-		in.ExclusiveStartKey[idx.Keys.PartitionKey] = str(r.kind)
-		in.ExclusiveStartKey[idx.Keys.SortKey] = str(after)
+		in, err := r.query(cond, idx.Name)
+		if err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+		shards[i] = &shard{in: in}
 	}
-	items, err := r.collect(ctx, in, size+1, nil)
+	items, err := merge(ctx, r.table.API, shards, idx.Keys.SortKey, size+1)
 	if err != nil {
 		return kit.Page[kit.Entity]{}, err
 	}
@@ -488,7 +482,9 @@ func (r *repository) page(items []map[string]types.AttributeValue, size int) (ki
 	if len(items) > size {
 		last := page.Items[size-1].EntityID()
 		if r.child() && r.parent == "" {
-			last = position(items[size-1], r.table.Schema, r.parentKind, last)
+			// A listed child's place in the kind's listing carries its
+			// parent: the listing index's sort key.
+			last = stringAttr(items[size-1], r.table.Schema.ListIndex.Keys.SortKey)
 		}
 		page.Next = r.tokens.Encode(r.scope(), last)
 	}
@@ -553,11 +549,12 @@ func (r *repository) encode(entity kit.Entity, version kit.Version) (map[string]
 	}
 	s := r.table.Schema
 	if !r.child() || r.listed {
-		item[s.ListIndex.Keys.PartitionKey] = str(r.kind)
-		item[s.ListIndex.Keys.SortKey] = str(id)
+		position := id
 		if r.child() {
-			item[s.ListIndex.Keys.SortKey] = str(r.parent + "/" + id)
+			position = r.parent + "/" + id
 		}
+		item[s.ListIndex.Keys.PartitionKey] = str(kit.Partition(r.kind, position, r.shards.Now))
+		item[s.ListIndex.Keys.SortKey] = str(position)
 	}
 	item[AttrType] = str(r.kind)
 	item[AttrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(version), 10)}

@@ -25,10 +25,11 @@ import (
 )
 
 type record struct {
-	kind    string
-	item    map[string]types.AttributeValue
-	version kit.Version
-	listKey string // the listing index's sort key; "" when not listed
+	kind     string
+	item     map[string]types.AttributeValue
+	version  kit.Version
+	listKey  string // the listing index's sort key; "" when not listed
+	listPart string // the listing index's partition: the kind, or a shard of it
 }
 
 // table is the data every Storage over the same store shares: partitions
@@ -89,7 +90,7 @@ func NewRepository[T kit.Entity](tokens *cursor.Codec) kit.Repository[T] {
 
 // Open implements kit.Storage.
 func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
-	r := &repository{s: s, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind()}
+	r := &repository{s: s, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
 	if c, ok := prototype.(kit.Child); ok {
 		r.parentKind, r.parent = c.ParentKind(), parent
 		_, r.listed = prototype.(kit.Listed)
@@ -106,6 +107,7 @@ type repository struct {
 	parentKind string
 	parent     string
 	listed     bool
+	shards     kit.Shards
 }
 
 func (r *repository) child() bool { return r.parentKind != "" }
@@ -221,6 +223,9 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	} else if r.listed {
 		rec.listKey = r.parent + "/" + id
 	}
+	if rec.listKey != "" {
+		rec.listPart = kit.Partition(r.kind, rec.listKey, r.shards.Now)
+	}
 	r.put(id, rec)
 	return kit.Versioned[kit.Entity]{Entity: entity, Version: 1}, nil
 }
@@ -304,10 +309,17 @@ func (r *repository) List(_ context.Context, req kit.PageRequest) (kit.Page[kit.
 	if r.child() && !r.listed {
 		return kit.Page[kit.Entity]{}, fmt.Errorf("memory: %s is not kit.Listed: list it within a parent", r.kind)
 	}
+	// As in the DynamoDB adapter, the listing reads the partitions of its
+	// layouts, and so finds an item written under another layout only
+	// while that layout is still declared.
+	parts := map[string]bool{}
+	for _, p := range r.shards.Partitions(r.kind) {
+		parts[p] = true
+	}
 	var found []entry
 	for _, part := range r.s.data.parts {
 		for _, rec := range part {
-			if rec.kind == r.kind && rec.listKey != "" && rec.listKey > after {
+			if rec.kind == r.kind && parts[rec.listPart] && rec.listKey > after {
 				found = append(found, entry{rec.listKey, rec})
 			}
 		}
@@ -393,4 +405,31 @@ func (r *repository) decode(rec record) (kit.Versioned[kit.Entity], error) {
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("decode %s: %w", r.kind, err)
 	}
 	return kit.Versioned[kit.Entity]{Entity: e, Version: rec.version}, nil
+}
+
+// Reshard moves every listed item of prototype's kind to its shard under
+// kit.Shards.Now, as the DynamoDB adapter's Reshard does, and returns how
+// many it moved.
+func (s *Storage) Reshard(_ context.Context, prototype kit.Entity) (int, error) {
+	r := s.Open(prototype, "").(*repository)
+	parts := map[string]bool{}
+	for _, p := range r.shards.Partitions(r.kind) {
+		parts[p] = true
+	}
+	s.data.mu.Lock()
+	defer s.data.mu.Unlock()
+	moved := 0
+	for _, part := range s.data.parts {
+		for sk, rec := range part {
+			if rec.kind != r.kind || !parts[rec.listPart] {
+				continue
+			}
+			if to := kit.Partition(r.kind, rec.listKey, r.shards.Now); to != rec.listPart {
+				rec.listPart = to
+				part[sk] = rec
+				moved++
+			}
+		}
+	}
+	return moved, nil
 }
