@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
@@ -30,6 +31,11 @@ func (Product) EntityKind() string { return Kind }
 
 // EntityID implements kit.Entity.
 func (p Product) EntityID() string { return p.ID }
+
+// ListShards implements kit.Sharded: writes spread over eight partitions of
+// the listing index; products written before sharding stay listed from the
+// unsharded one (Before) until a reshard moves them.
+func (Product) ListShards() kit.Shards { return kit.Shards{Now: 8, Before: []int{1}} }
 
 // CreateProduct is the body of POST /products.
 type CreateProduct struct {

@@ -6,6 +6,7 @@ package app
 
 import (
 	"fmt"
+	"reflect"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -87,6 +88,27 @@ func Routes() ([]string, error) {
 		return nil, err
 	}
 	return svc.Router.Routes(), nil
+}
+
+// Kinds returns a zero value of every entity type the service serves, in
+// the order they were served, for work over whole kinds (bootstrap/reshard).
+func Kinds() ([]kit.Entity, error) {
+	svc, err := offline()
+	if err != nil {
+		return nil, err
+	}
+	var out []kit.Entity
+	seen := map[reflect.Type]bool{}
+	for _, op := range svc.Operations() {
+		if op.Entity == nil || seen[op.Entity] {
+			continue
+		}
+		seen[op.Entity] = true
+		if e, ok := reflect.Zero(op.Entity).Interface().(kit.Entity); ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // OpenAPI returns the service's OpenAPI document, generated from what its

@@ -24,3 +24,17 @@ func TestRoutesAreTheModulesRoutes(t *testing.T) {
 		t.Errorf("Routes() = %v: want reviews among them, sorted", got)
 	}
 }
+
+func TestKindsAreTheServedEntities(t *testing.T) {
+	kinds, err := app.Kinds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range kinds {
+		got = append(got, k.EntityKind())
+	}
+	if want := []string{products.Kind, products.Review{}.EntityKind()}; !slices.Equal(got, want) {
+		t.Errorf("Kinds() = %v, want %v", got, want)
+	}
+}
