@@ -141,3 +141,40 @@ func BenchmarkListPageWithChildren(b *testing.B) {
 		func() error { return fullPage(bare.List(ctx, kit.PageRequest{Size: 20})) },
 		func() error { return fullPage(full.List(ctx, kit.PageRequest{Size: 20})) })
 }
+
+// BenchmarkShardedPage reads a first page of 20 from kinds of 500 items
+// whose listings are spread over 4, 8 and 16 shards, against the same page
+// of a kind with one shard (the baseline), in one table. A sharded page
+// queries every shard in parallel, and queries again, after, a shard that
+// runs out before the page is full; queries/op and items/op count both.
+func BenchmarkShardedPage(b *testing.B) {
+	tokens, _ := repotest.Codecs(b)
+	table := ddb.NewTable(b)
+	fill(b, dynamo.NewStorage(table, tokens), shardedKinds, uuids(500))
+	ctx := context.Background()
+	for _, n := range []int{4, 8, 16} {
+		b.Run(fmt.Sprintf("S=%d", n), func(b *testing.B) {
+			// Each side counts its own calls: Interleave runs both in one
+			// loop.
+			baseTable, baseAPI := counted(table)
+			measTable, measAPI := counted(table)
+			base := dynamo.NewStorage(baseTable, tokens).Open(kindOf(1).prototype, "")
+			meas := dynamo.NewStorage(measTable, tokens).Open(kindOf(n).prototype, "")
+			name, pages := fmt.Sprintf("S=%d", n), 0
+			benchtest.Interleave(b, "S=1", name,
+				func() error { return fullPage(base.List(ctx, kit.PageRequest{Size: 20})) },
+				func() error { pages++; return fullPage(meas.List(ctx, kit.PageRequest{Size: 20})) })
+			if pages == 0 {
+				return
+			}
+			for _, side := range []struct {
+				name string
+				api  *countingAPI
+			}{{"S=1", baseAPI}, {name, measAPI}} {
+				queries, items := side.api.reset()
+				b.ReportMetric(float64(queries)/float64(pages), side.name+"-queries/op")
+				b.ReportMetric(float64(items)/float64(pages), side.name+"-items/op")
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"math"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,15 +18,14 @@ type shard struct {
 }
 
 // merge reads want items, in sort-key order, from shards that each hold a
-// sorted part of one listing. Every shard first gets an even share of the
-// page and one more, all at once; afterwards a shard is read again only
-// when it is empty and may still hold the next item, for what the page
-// still lacks. So a page costs one Query per shard (each at least half a
-// read unit) and reads about want + len(shards) items, however the items
-// are spread.
+// sorted part of one listing. Every shard first reads firstShare items, all
+// at once; afterwards a shard is read again only when it is empty and may
+// still hold the next item, for what the page still lacks. So a page
+// usually costs one Query per shard, a round trip in all, and reads
+// S × firstShare items; a second round is the exception.
 func merge(ctx context.Context, api API, shards []*shard, sortKey string, want int) ([]map[string]types.AttributeValue, error) {
 	out := make([]map[string]types.AttributeValue, 0, want)
-	limit := (want+len(shards)-1)/len(shards) + 1
+	limit := firstShare(want, len(shards))
 	for len(out) < want {
 		var empty []*shard
 		for _, s := range shards {
@@ -50,6 +50,20 @@ func merge(ctx context.Context, api API, shards []*shard, sortKey string, want i
 		shards[next].items = shards[next].items[1:]
 	}
 	return out, nil
+}
+
+// firstShare is what each shard reads first: with one shard, the page; with
+// more, its even share of the page and two standard deviations more,
+// because ids hash to shards at random (a shard's share of a page is
+// binomial), so that a second round trip is rare. The extra items are
+// nearly free: a Query is billed by the 4 KB it reads, at least half a
+// read unit, and a few small items more rarely cross that.
+func firstShare(want, shards int) int {
+	if shards <= 1 {
+		return want
+	}
+	even := (want + shards - 1) / shards
+	return even + int(math.Ceil(2*math.Sqrt(float64(even))))
 }
 
 // fetch reads the next batch of every shard, in parallel.

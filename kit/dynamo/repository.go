@@ -45,7 +45,8 @@ type Table struct {
 // kit.Storage.
 //
 // Keys: an entity is PK=KIND#id, SK=KIND, listed by kind through the
-// listing index (GSI1PK=KIND, GSI1SK=id). A kit.Child lives in its parent's
+// listing index (GSI1PK=KIND, or KIND#i for shard i of a kit.Sharded kind;
+// GSI1SK=id). A kit.Child lives in its parent's
 // partition: PK=PARENTKIND#parentId, SK=PARENTKIND#KIND#id, so the parent's
 // own item sorts first and each kind of child is one contiguous range.
 type Storage struct {

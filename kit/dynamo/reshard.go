@@ -15,11 +15,15 @@ import (
 
 // Reshard moves every listed item of prototype's kind that sits in a
 // partition of an earlier layout (kit.Shards.Before) to its shard under
-// kit.Shards.Now, and returns how many it moved. Listings find every item
-// before, during and after it, since they read every declared layout. Run
-// it once every instance writes with the new layout (an instance still on
-// the old one would keep adding items to old shards); then the entity can
-// drop Before, and its listings stop reading the old partitions.
+// kit.Shards.Now, and returns how many it moved. Listings that start
+// before or after it find every item, since they read every declared
+// layout; a listing paging through while it runs may miss an item being
+// moved behind its position (the index moves it asynchronously, and a
+// shard already read past it will not see it arrive), so run it when no
+// client pages through the kind, or accept that. Run it once every instance
+// writes with the new layout (an instance still on the old one would keep
+// adding items to old shards); then the entity can drop Before, and its
+// listings stop reading the old partitions.
 func (s *Storage) Reshard(ctx context.Context, prototype kit.Entity) (int, error) {
 	r := s.Open(prototype, "").(*repository)
 	idx, keys := s.table.Schema.ListIndex, s.table.Schema.Keys

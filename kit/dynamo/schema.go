@@ -19,7 +19,8 @@ const (
 	AttrPK = "PK"
 	// AttrSK is the table's sort key: KIND for an entity's own item.
 	AttrSK = "SK"
-	// AttrGSI1PK is the listing index's partition key: the entity kind.
+	// AttrGSI1PK is the listing index's partition key: the entity kind,
+	// or KIND#i for shard i of a kit.Sharded kind.
 	AttrGSI1PK = "GSI1PK"
 	// AttrGSI1SK is the listing index's sort key: the entity id.
 	AttrGSI1SK = "GSI1SK"

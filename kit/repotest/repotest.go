@@ -45,28 +45,57 @@ func (Tag) EntityKind() string { return "TAG" }
 // EntityID implements kit.Entity.
 func (t Tag) EntityID() string { return t.ID }
 
+// Storage is what the suite needs of an adapter: the kit.Storage port,
+// and Reshard, which moves a kind's listed items to the shards of its
+// current layout (kit.Shards).
+type Storage interface {
+	kit.Storage
+	Reshard(ctx context.Context, prototype kit.Entity) (int, error)
+}
+
 // Store is a fresh, empty store for one subtest: repositories of each kind
 // over the same storage, and a second Note repository over the same data
 // whose paging tokens are signed with another key.
 type Store struct {
-	Storage    kit.Storage
+	Storage    Storage
 	Notes      kit.Repository[Note]
 	Tags       kit.Repository[Tag]
 	ForeignKey kit.Repository[Note]
+	// foreign is the storage ForeignKey is opened on, kept so that the
+	// suite can open it again with another layout.
+	foreign kit.Storage
 }
 
 // NewStore opens the suite's repositories on storage, and on foreign: the
 // same data with tokens signed by another key.
-func NewStore(storage, foreign kit.Storage) Store {
+func NewStore(storage Storage, foreign kit.Storage) Store {
 	return Store{
 		Storage:    storage,
 		Notes:      kit.RepositoryOf[Note](storage, ""),
 		Tags:       kit.RepositoryOf[Tag](storage, ""),
 		ForeignKey: kit.RepositoryOf[Note](foreign, ""),
+		foreign:    foreign,
 	}
 }
 
-// Run runs the contract against the adapter newStore makes.
+// layouts are the ways Run opens Notes and ForeignKey: each test runs once
+// per layout, since a sharded listing is another code path (a merge of
+// several queries) that must keep the same contract.
+var layouts = []struct {
+	name string
+	open func(Store) Store
+}{
+	{"S=1", func(s Store) Store { return s }},
+	{"S=8", func(s Store) Store {
+		s.Notes = asNotes(kit.RepositoryOf[Note8](s.Storage, ""))
+		s.ForeignKey = asNotes(kit.RepositoryOf[Note8](s.foreign, ""))
+		return s
+	}},
+}
+
+// Run runs the contract against the adapter newStore makes: every test
+// under each layout of the Note kind (S=1 and S=8), then the tests of
+// changing layouts (Shards).
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Helper()
 	tests := []struct {
@@ -96,12 +125,21 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"DeleteRemovesTheCollection", testDeleteCollection},
 		{"ChildCreatesRacingParentDelete", testChildRaceWithDelete},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, layout := range layouts {
+		t.Run(layout.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, newStore(t))
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.run(t, layout.open(newStore(t)))
+				})
+			}
 		})
 	}
+	t.Run("Shards", func(t *testing.T) {
+		t.Parallel()
+		runShards(t, newStore)
+	})
 }
 
 func ctx(t *testing.T) context.Context {
@@ -239,7 +277,13 @@ func testDelete(t *testing.T, s Store) {
 // listAll pages through every entity, checking each page as it goes.
 func listAll[T kit.Entity](t *testing.T, repo kit.Repository[T], size int) (ids []string, pages int) {
 	t.Helper()
-	token := ""
+	return listFrom(t, repo, size, "")
+}
+
+// listFrom pages through the entities after token's place, checking each
+// page as it goes.
+func listFrom[T kit.Entity](t *testing.T, repo kit.Repository[T], size int, token string) (ids []string, pages int) {
+	t.Helper()
 	for {
 		page, err := repo.List(ctx(t), kit.PageRequest{Size: size, Token: token})
 		if err != nil {
