@@ -16,10 +16,11 @@ import (
 	"github.com/lambdakit/lambdakit/products"
 )
 
-// TestPagingThousandsMixedKinds pages through 1,000 products that share a
-// DynamoDB Local table with 1,000 items of another kind and 300 reviews in
-// the products' own partitions, over the API: every page but the last is
-// full, and every product appears exactly once, and nothing else.
+// TestPagingThousandsMixedKinds pages through 1,000 products, created on 8
+// goroutines and listed over 8 shards, that share a DynamoDB Local table
+// with 1,000 items of another kind and 300 reviews in the products' own
+// partitions, over the API: every page but the last is full, and every
+// product appears exactly once, in id order, and nothing else.
 func TestPagingThousandsMixedKinds(t *testing.T) {
 	const count = 1000
 	svc := golden.Dynamo(t, ddb, products.Register)
@@ -61,7 +62,7 @@ func TestPagingThousandsMixedKinds(t *testing.T) {
 
 	for _, size := range []int{100, 7} {
 		t.Run(fmt.Sprintf("pageSize=%d", size), func(t *testing.T) {
-			seen := map[string]bool{}
+			seen, last := map[string]bool{}, ""
 			token, pages := "", 0
 			for {
 				q := url.Values{"pageSize": {fmt.Sprint(size)}}
@@ -92,7 +93,10 @@ func TestPagingThousandsMixedKinds(t *testing.T) {
 					if seen[p.ID] {
 						t.Fatalf("page %d repeats %s", pages, p.ID)
 					}
-					seen[p.ID] = true
+					if p.ID <= last {
+						t.Fatalf("page %d lists %s after %s: want creation (id) order across the 8 shards", pages, p.ID, last)
+					}
+					seen[p.ID], last = true, p.ID
 				}
 				if token = page.NextToken; token == "" {
 					break
