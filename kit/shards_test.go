@@ -1,14 +1,13 @@
 package kit_test
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/repotest"
 )
 
 func TestPartition(t *testing.T) {
@@ -47,7 +46,7 @@ func TestPartition(t *testing.T) {
 // every one of them, and that a position's shard never changes between
 // calls: an item is written to it and later looked for in it.
 func TestPartitionRange(t *testing.T) {
-	positions := uuids(2000)
+	positions := repotest.UUIDs(2000, 7)
 	for _, n := range []int{2, 3, 4, 8, 16, 32} {
 		t.Run(fmt.Sprintf("S=%d", n), func(t *testing.T) {
 			want := map[string]bool{}
@@ -82,8 +81,8 @@ func TestPartitionSpread(t *testing.T) {
 		n         int
 		positions []string
 	}{
-		{"UUIDv7", 8, uuids(count)},
-		{"UUIDv7", 16, uuids(count)},
+		{"UUIDv7", 8, repotest.UUIDs(count, 7)},
+		{"UUIDv7", 16, repotest.UUIDs(count, 7)},
 		{"sequential", 8, sequential(count)},
 	} {
 		t.Run(fmt.Sprintf("%s/S=%d", tc.name, tc.n), func(t *testing.T) {
@@ -100,23 +99,6 @@ func TestPartitionSpread(t *testing.T) {
 			}
 		})
 	}
-}
-
-// uuids returns count UUIDv7 ids as a busy kind mints them, one a
-// millisecond with random tails, from a fixed seed so that a failure
-// repeats.
-func uuids(count int) []string {
-	r := rand.New(rand.NewPCG(7, 7))
-	out := make([]string, count)
-	for i := range out {
-		var b [16]byte
-		binary.BigEndian.PutUint64(b[8:], r.Uint64())
-		binary.BigEndian.PutUint64(b[:8], uint64(1_764_342_245_000+i)<<16|r.Uint64()&0xffff)
-		b[6] = 0x70 | b[6]&0x0f
-		b[8] = 0x80 | b[8]&0x3f
-		out[i] = kit.FormatUUID(b)
-	}
-	return out
 }
 
 // sequential returns ids that differ only in their last digits, like the
@@ -183,7 +165,7 @@ func TestShardsPartitionsHoldEveryPartition(t *testing.T) {
 		read[p] = true
 	}
 	for _, n := range append([]int{s.Now}, s.Before...) {
-		for _, pos := range uuids(500) {
+		for _, pos := range repotest.UUIDs(500, 7) {
 			if p := kit.Partition("NOTE", pos, n); !read[p] {
 				t.Fatalf("an item written with %d shards is in %s, which %+v does not read", n, p, s)
 			}

@@ -150,7 +150,7 @@ func BenchmarkListPageWithChildren(b *testing.B) {
 func BenchmarkShardedPage(b *testing.B) {
 	tokens, _ := repotest.Codecs(b)
 	table := ddb.NewTable(b)
-	fill(b, dynamo.NewStorage(table, tokens), shardedKinds, uuids(500))
+	fill(b, dynamo.NewStorage(table, tokens), shardedKinds, repotest.UUIDs(500, 1))
 	ctx := context.Background()
 	for _, n := range []int{4, 8, 16} {
 		b.Run(fmt.Sprintf("S=%d", n), func(b *testing.B) {

@@ -2,10 +2,8 @@ package dynamo_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,23 +92,6 @@ var shardedKinds = []shardedKind{
 func kindOf(n int) shardedKind {
 	i := slices.IndexFunc(shardedKinds, func(k shardedKind) bool { return k.shards() == n })
 	return shardedKinds[i]
-}
-
-// uuids returns count UUIDv7 ids in listing order, minted one a
-// millisecond with random tails from a fixed seed, so the shards fill as
-// in production yet every run sees the same spread.
-func uuids(count int) []string {
-	r := rand.New(rand.NewPCG(1, 2))
-	out := make([]string, count)
-	for i := range out {
-		var b [16]byte
-		binary.BigEndian.PutUint64(b[8:], r.Uint64())
-		binary.BigEndian.PutUint64(b[:8], uint64(1_764_342_245_000+i)<<16|r.Uint64()&0xffff)
-		b[6] = 0x70 | b[6]&0x0f
-		b[8] = 0x80 | b[8]&0x3f
-		out[i] = kit.FormatUUID(b)
-	}
-	return out
 }
 
 // fill creates an entity of every kind for every id, in parallel.
@@ -222,7 +203,7 @@ func TestShardedPageCost(t *testing.T) {
 		ids  []string
 	}{
 		{"even", sequential(count)},
-		{"UUIDv7", uuids(count)},
+		{"UUIDv7", repotest.UUIDs(count, 1)},
 	} {
 		t.Run(spread.name, func(t *testing.T) {
 			t.Parallel()

@@ -107,7 +107,7 @@ func runShards(t *testing.T, newStore func(t *testing.T) Store) {
 func testConcurrentWritesPageOut(t *testing.T, s Store) {
 	const count = 1000
 	repo := asNotes(kit.RepositoryOf[Note8](s.Storage, ""))
-	want := uuids(count)
+	want := UUIDs(count, 8)
 	Parallel(t, count, func(i int) error {
 		n := note(i)
 		n.ID = want[i]
@@ -125,10 +125,11 @@ func testConcurrentWritesPageOut(t *testing.T, s Store) {
 	}
 }
 
-// uuids returns count UUIDv7 ids, minted one a millisecond with random
-// tails from a fixed seed, so that a failure repeats.
-func uuids(count int) []string {
-	r := rand.New(rand.NewPCG(8, 8))
+// UUIDs returns count UUIDv7 ids in id order, as a busy kind mints them:
+// one a millisecond, with random tails, so that they land in shards as in
+// production; from seed, so that a failure repeats.
+func UUIDs(count int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, seed))
 	out := make([]string, count)
 	for i := range out {
 		var b [16]byte
