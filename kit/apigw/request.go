@@ -28,6 +28,7 @@ const MaxDepth = 32
 type Request struct {
 	Event  events.APIGatewayProxyRequest
 	params map[string]string
+	path   string // the path within the API, without any prefix
 }
 
 // PathValue returns the path parameter the route pattern named, or "".
@@ -252,12 +253,26 @@ func (r *Request) String() string {
 	return fmt.Sprintf("%s %s", r.Event.HTTPMethod, r.Event.Path)
 }
 
-// BasePath is the prefix API Gateway removed from the path before routing,
-// such as "/prod" for a stage's default endpoint, or "" locally. Links the
-// service hands out (Location) start with it so clients can follow them.
+// Path is the request's path within the API, "/products/42": the route
+// it matched with its parameters, without the prefix the client's URL had.
+func (r *Request) Path() string {
+	if r.path == "" {
+		return r.Event.Path
+	}
+	return r.path
+}
+
+// BasePath is the prefix the client's URL had before the API's own path:
+// the stage on the execute-api URL ("/prod"), a custom domain's base path
+// mapping ("/catalog"), or "" locally. Links the service hands out
+// (Location) are BasePath() + a path within the API, so clients can follow
+// them the way they came.
 func (r *Request) BasePath() string {
 	full := r.Event.RequestContext.Path
-	if base, ok := strings.CutSuffix(full, r.Event.Path); ok {
+	if full == "" {
+		full = r.Event.Path
+	}
+	if base, ok := strings.CutSuffix(full, r.Path()); ok && base != full {
 		return base
 	}
 	return ""

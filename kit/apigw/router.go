@@ -120,14 +120,15 @@ func shape(segs []string) []string {
 
 func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
 
-// match returns the route for method and path, or the methods the path
-// allows if only the method is wrong.
-func (rt *Router) match(method, path string) (*route, map[string]string, []string) {
-	segs := split(path)
+// match returns the route for method and the path's segments, or the
+// methods the path allows if only the method is wrong. With vars, a
+// segment may be a template, "{name}", as in the resource API Gateway
+// matched: it then fills the route's parameter at that place from vars.
+func (rt *Router) match(method string, segs []string, vars map[string]string) (*route, map[string]string, []string) {
 	var allow []string
 	for i := range rt.routes {
 		r := &rt.routes[i]
-		params, ok := r.matchPath(segs)
+		params, ok := r.matchPath(segs, vars)
 		if !ok {
 			continue
 		}
@@ -140,13 +141,21 @@ func (rt *Router) match(method, path string) (*route, map[string]string, []strin
 	return nil, nil, slices.Compact(allow)
 }
 
-func (r *route) matchPath(segs []string) (map[string]string, bool) {
+func (r *route) matchPath(segs []string, vars map[string]string) (map[string]string, bool) {
 	if len(segs) != len(r.segments) {
 		return nil, false
 	}
 	var params map[string]string
 	for i, want := range r.segments {
 		got := segs[i]
+		if vars != nil && isParam(got) {
+			// A template segment matches the route's parameter there,
+			// whatever its name, and only that.
+			if !isParam(want) {
+				return nil, false
+			}
+			got = vars[got[1:len(got)-1]]
+		}
 		switch {
 		case isParam(want):
 			if got == "" {
@@ -161,6 +170,47 @@ func (r *route) matchPath(segs []string) (map[string]string, bool) {
 		}
 	}
 	return params, true
+}
+
+// target is what an event asks for: the segments to match, with the
+// values of template segments, and the path within the API. API Gateway
+// sends the resource it matched, "/products/{id}", and its parameters:
+// routing on them works whatever prefix the client's path had (a stage, a
+// custom domain's base path). A greedy resource ("/{proxy+}") stands for
+// the path in its parameter. Without a resource (the local server), the
+// path is all there is.
+func target(ev events.APIGatewayProxyRequest) (segs []string, vars map[string]string) {
+	res := ev.Resource
+	if res == "" {
+		return split(ev.Path), nil
+	}
+	segs = split(res)
+	if n := len(segs); n > 0 && strings.HasSuffix(segs[n-1], "+}") {
+		rest := ev.PathParameters[strings.TrimSuffix(segs[n-1][1:], "+}")]
+		path := "/" + strings.Join(append(segs[:n-1:n-1], rest), "/")
+		if len(path) > 1 {
+			path = strings.TrimSuffix(path, "/")
+		}
+		return split(path), nil
+	}
+	return segs, ev.PathParameters
+}
+
+// relativePath is the path within the API that segments matched: the
+// route's pattern with its parameters filled in.
+func (r *route) relativePath(params map[string]string) string {
+	var b strings.Builder
+	for _, seg := range r.segments {
+		b.WriteByte('/')
+		if isParam(seg) {
+			seg = params[seg[1:len(seg)-1]]
+		}
+		b.WriteString(seg)
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
 }
 
 // Invoke serves one API Gateway event; it is the Lambda handler. It never
@@ -190,7 +240,8 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 		rt.logRequest(info, ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
 	}()
 
-	r, params, allow := rt.match(ev.HTTPMethod, ev.Path)
+	segs, vars := target(ev)
+	r, params, allow := rt.match(ev.HTTPMethod, segs, vars)
 	switch {
 	case r != nil:
 		pattern = r.pattern
@@ -202,7 +253,7 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 	default:
 		return problemResponse(problem.New(http.StatusNotFound, "No such route.")), nil
 	}
-	req := &Request{Event: ev, params: params}
+	req := &Request{Event: ev, params: params, path: r.relativePath(params)}
 	if key, ok := req.LookupHeader(HeaderIdempotencyKey); ok && rt.idem != nil && ev.HTTPMethod == http.MethodPost {
 		resp, cause = rt.serveIdempotent(ctx, req, r, key)
 	} else {

@@ -360,7 +360,7 @@ func (r *res[T, C, U]) postRoute(ctx context.Context, req *apigw.Request) (apigw
 	if err != nil {
 		return resp, err
 	}
-	resp.Headers["Location"] = req.BasePath() + req.Event.Path + "/" + v.Entity.EntityID()
+	resp.Headers["Location"] = req.BasePath() + req.Path() + "/" + v.Entity.EntityID()
 	return resp, nil
 }
 
