@@ -237,7 +237,7 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 			resp = problemResponse(problem.New(http.StatusInternalServerError, "The server could not handle the request."))
 		}
-		rt.logRequest(info, ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
+		rt.logRequest(info, traceID(ctx), ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
 	}()
 
 	segs, vars := target(ev)
@@ -278,9 +278,10 @@ func (rt *Router) deadline(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeout(ctx, rt.budget)
 }
 
-func (rt *Router) logRequest(info kit.RequestInfo, method, pattern string, status int, took time.Duration, cold bool, cause error) {
+func (rt *Router) logRequest(info kit.RequestInfo, trace, method, pattern string, status int, took time.Duration, cold bool, cause error) {
 	fields := []zap.Field{
 		zap.String("requestId", info.RequestID),
+		zap.String("traceId", trace),
 		zap.String("method", method),
 		zap.String("route", pattern),
 		zap.Int("status", status),
@@ -295,6 +296,23 @@ func (rt *Router) logRequest(info kit.RequestInfo, method, pattern string, statu
 	default:
 		rt.log.Info("request", fields...)
 	}
+}
+
+// lambdaTraceKey is the context key under which aws-lambda-go hands each
+// invocation its X-Ray trace header ("Root=1-…;Parent=…;Sampled=1"). The
+// library uses a plain string key, so this one must be one too.
+const lambdaTraceKey = "x-amzn-trace-id"
+
+// traceID is the invocation's X-Ray trace id (the header's Root), so that
+// a request's log line leads to its trace; "" outside Lambda.
+func traceID(ctx context.Context) string {
+	header, _ := ctx.Value(lambdaTraceKey).(string)
+	for _, part := range strings.Split(header, ";") {
+		if root, ok := strings.CutPrefix(part, "Root="); ok {
+			return root
+		}
+	}
+	return ""
 }
 
 func problemResponse(p problem.Problem) events.APIGatewayProxyResponse {

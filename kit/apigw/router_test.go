@@ -472,3 +472,29 @@ func TestMostSpecificRouteWins(t *testing.T) {
 		}
 	}
 }
+
+// TestLogLineCarriesTheTraceID gives the request's log line the X-Ray trace
+// id of the invocation, the Root of the header aws-lambda-go puts in the
+// context, so that a line leads to its trace; none outside Lambda.
+func TestLogLineCarriesTheTraceID(t *testing.T) {
+	for _, tc := range []struct{ name, header, want string }{
+		{"sampled", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", "1-5759e988-bd862e3fe1be46a994272793"},
+		{"root last", "Parent=53995c3f42cd8ad8;Root=1-aaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbb", "1-aaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbb"},
+		{"no header", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zapcore.InfoLevel)
+			rt := apigw.NewRouter(zap.New(core))
+			rt.Handle("GET /", echo("GET /"))
+			ctx := context.Background()
+			if tc.header != "" {
+				ctx = context.WithValue(ctx, "x-amzn-trace-id", tc.header) //nolint:staticcheck // aws-lambda-go's own string key
+			}
+			invoke(ctx, t, rt, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/"})
+			lines := logs.FilterMessage("request").All()
+			if len(lines) != 1 || lines[0].ContextMap()["traceId"] != tc.want {
+				t.Errorf("log lines %v, want one with traceId %q", lines, tc.want)
+			}
+		})
+	}
+}
