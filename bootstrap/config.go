@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 )
 
@@ -30,12 +32,21 @@ type Config struct {
 	// RequestBudget bounds a request's time when the platform sets no
 	// deadline (REQUEST_BUDGET, a Go duration); Lambda's deadline wins.
 	RequestBudget time.Duration
+	// Metrics is where per-request metrics go: the CloudWatch namespace
+	// (POWERTOOLS_METRICS_NAMESPACE) and the service dimension
+	// (POWERTOOLS_SERVICE_NAME), named as Powertools for Lambda names them;
+	// both default to "lambdakit".
+	Metrics apigw.Metrics
 	// SwaggerUI is the directory of the swagger-ui-dist npm package the
 	// local server's docs page loads (SWAGGER_UI_DIR; make run sets it).
 	SwaggerUI string
 	// InLambda is true when the Lambda runtime API is there to serve.
 	InLambda bool
 }
+
+// defaultMetricsName is the metrics namespace and service dimension when
+// the environment names neither.
+const defaultMetricsName = "lambdakit"
 
 // devCursorSecret signs tokens when running locally without CURSOR_SECRET.
 // It is public, so it is refused under Lambda.
@@ -52,7 +63,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		CursorSecret:  []byte(getenv("CURSOR_SECRET")),
 		RequestBudget: 10 * time.Second,
 		SwaggerUI:     getenv("SWAGGER_UI_DIR"),
-		InLambda:      getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		Metrics: apigw.Metrics{
+			Namespace: cmp.Or(getenv("POWERTOOLS_METRICS_NAMESPACE"), defaultMetricsName),
+			Service:   cmp.Or(getenv("POWERTOOLS_SERVICE_NAME"), defaultMetricsName),
+		},
+		InLambda: getenv("AWS_LAMBDA_RUNTIME_API") != "",
 	}
 	var errs []error
 	if c.TableName == "" {

@@ -212,9 +212,10 @@ func TestLambdaRuntime(t *testing.T) {
 		t.Errorf("get after delete: %d %v", gone.StatusCode, gone.Headers)
 	}
 
-	// One JSON log line per request, with the request id and cold start flag.
+	// One JSON log line per request, with the request id, the cold start
+	// flag and the EMF metrics.
 	logs := e.out.String()
-	for _, want := range []string{`"requestId":"e2e-post"`, `"coldStart":true`, `"coldStart":false`, `"route":"PUT /products/{id}"`} {
+	for _, want := range []string{`"requestId":"e2e-post"`, `"coldStart":true`, `"coldStart":false`, `"route":"PUT /products/{id}"`, `"_aws":{"Timestamp":`, `"ColdStart":1`, `"statusClass":"2xx"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s", want)
 		}

@@ -110,6 +110,7 @@ var service = fx.Options(
 		func(cfg Config, log *zap.Logger, table dynamo.Table, clock kit.Clock) *apigw.Router {
 			return apigw.NewRouter(log,
 				apigw.WithBudget(cfg.RequestBudget),
+				apigw.WithMetrics(cfg.Metrics),
 				apigw.WithIdempotency(dynamo.NewIdempotency(table), clock))
 		},
 	),

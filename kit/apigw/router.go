@@ -45,6 +45,7 @@ type Router struct {
 	clock   kit.Clock
 	routes  []route
 	invoked atomic.Bool
+	metrics *Metrics // nil: no metrics
 }
 
 // Option configures a Router.
@@ -279,14 +280,20 @@ func (rt *Router) deadline(ctx context.Context) (context.Context, context.Cancel
 }
 
 func (rt *Router) logRequest(info kit.RequestInfo, trace, method, pattern string, status int, took time.Duration, cold bool, cause error) {
+	if pattern == "" && rt.metrics != nil {
+		pattern = noRoute
+	}
 	fields := []zap.Field{
 		zap.String("requestId", info.RequestID),
 		zap.String("traceId", trace),
 		zap.String("method", method),
-		zap.String("route", pattern),
+		zap.String(dimRoute, pattern),
 		zap.Int("status", status),
 		zap.Duration("duration", took),
 		zap.Bool("coldStart", cold),
+	}
+	if rt.metrics != nil {
+		fields = append(fields, rt.metrics.emf(time.Now(), status, took, cold)...)
 	}
 	switch {
 	case status >= 500:
