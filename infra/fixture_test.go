@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -55,13 +56,47 @@ type fixture struct {
 // defaults.
 func synth(t *testing.T, stage string) *fixture {
 	t.Helper()
-	if f, ok := fixtures[stage]; ok {
+	return synthWith(t, stage, stage, nil)
+}
+
+// customAlarms is the fixture whose alarm props differ from every default
+// (TestCustomAlarmFixtureDiffersFromDefaults), with a stage of its own and
+// an alarm topic.
+const (
+	customAlarms      = "custom-alarms"
+	customAlarmsStage = "qa"
+	customAlarmsTopic = "arn:aws:sns:eu-west-1:123456789012:lambdakit-alerts"
+)
+
+// customAlarmsSettings are customAlarms' thresholds.
+var customAlarmsSettings = AlarmSettings{
+	API5XXErrors:      12,
+	FunctionErrors:    3,
+	FunctionThrottles: 2,
+	APILatencyP99Ms:   750,
+	RouteLatencyP99Ms: 400,
+}
+
+// synthCustomAlarms returns the customAlarms fixture.
+func synthCustomAlarms(t *testing.T) *fixture {
+	t.Helper()
+	return synthWith(t, customAlarms, customAlarmsStage, func(p *ServiceStackProps) {
+		p.Alarms = customAlarmsSettings
+		p.AlarmTopicARN = customAlarmsTopic
+	})
+}
+
+// synthWith is synth under the fixture name, with configure adjusting the
+// props before the stack is built.
+func synthWith(t *testing.T, name, stage string, configure func(*ServiceStackProps)) *fixture {
+	t.Helper()
+	if f, ok := fixtures[name]; ok {
 		if f.err != nil {
 			t.Fatal(f.err)
 		}
 		return f
 	}
-	dir := filepath.Join(tempRoot, stage)
+	dir := filepath.Join(tempRoot, name)
 	asset := filepath.Join(dir, "asset")
 	outdir := filepath.Join(dir, "cdk.out")
 	if err := os.MkdirAll(asset, 0o755); err != nil {
@@ -77,6 +112,9 @@ func synth(t *testing.T, stage string) *fixture {
 	if stage == ProdStage {
 		cfg.Stage = ""
 	}
+	if configure != nil {
+		configure(cfg)
+	}
 	s, err := NewServiceStack(app, StackName(stage), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +122,11 @@ func synth(t *testing.T, stage string) *fixture {
 	AddComplianceChecks(app)
 	tmpl, err := templateOf(s.Stack, outdir)
 	if err != nil {
-		fixtures[stage] = &fixture{err: err} // fail the other tests fast
+		fixtures[name] = &fixture{err: err} // fail the other tests fast
 		t.Fatal(err)
 	}
 	f := &fixture{stack: s, template: tmpl, json: *tmpl.ToJSON(), outdir: outdir}
-	fixtures[stage] = f
+	fixtures[name] = f
 	return f
 }
 
@@ -320,4 +358,57 @@ func (f *fixture) statements(t *testing.T) []statement {
 		t.Fatal("no IAM statements in the template")
 	}
 	return out
+}
+
+// joined renders an Fn::Join of strings and intrinsics (a dashboard body)
+// as one string, each intrinsic as ${...} holding its JSON, so the body can
+// be parsed and its references compared.
+func joined(t *testing.T, v any) string {
+	t.Helper()
+	join, _ := v.(map[string]any)["Fn::Join"].([]any)
+	if len(join) != 2 {
+		t.Fatalf("%s is not an Fn::Join", asJSON(v))
+	}
+	sep, _ := join[0].(string)
+	parts, _ := join[1].([]any)
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if s, ok := p.(string); ok {
+			out = append(out, s)
+			continue
+		}
+		out = append(out, placeholder(p))
+	}
+	return strings.Join(out, sep)
+}
+
+// placeholder is how joined writes the intrinsic v: with single quotes, so
+// it can stand inside a JSON string.
+func placeholder(v any) string { return "${" + strings.ReplaceAll(asJSON(v), `"`, "'") + "}" }
+
+// alarmsByMetric returns the template's alarms keyed by what they watch:
+// namespace, metric name and dimensions, in alarmKey's form.
+func (f *fixture) alarmsByMetric(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for id, a := range f.resources("AWS::CloudWatch::Alarm") {
+		p := props(a)
+		dims := map[string]any{}
+		list, _ := p["Dimensions"].([]any)
+		for _, d := range list {
+			m, _ := d.(map[string]any)
+			dims[fmt.Sprint(m["Name"])] = m["Value"]
+		}
+		key := alarmKey(fmt.Sprint(p["Namespace"]), fmt.Sprint(p["MetricName"]), dims)
+		if _, dup := out[key]; dup {
+			t.Errorf("two alarms watch %s (one is %s)", key, id)
+		}
+		out[key] = p
+	}
+	return out
+}
+
+// alarmKey identifies a metric: namespace, name and dimensions.
+func alarmKey(namespace, metric string, dims map[string]any) string {
+	return namespace + " " + metric + " " + asJSON(dims) // maps marshal sorted
 }

@@ -3,27 +3,31 @@
 # root; INFRA_DIR is taken from this file's own path to be sure.
 #
 #   make synth                          template + cdk-nag, offline, no AWS credentials
-#   make diff    [PROFILE=name] [STAGE=dev]
-#   make deploy  [PROFILE=name] [STAGE=dev]
+#   make diff    [PROFILE=name] [STAGE=dev] [ALARM_TOPIC=arn]
+#   make deploy  [PROFILE=name] [STAGE=dev] [ALARM_TOPIC=arn]
 #   make destroy [PROFILE=name] [STAGE=dev]
 #   make cdk-bootstrap [PROFILE=name]   once per account and region
 #   make infra-test                     go vet + go test of the infra module
 #
 # STAGE defaults to prod (table and secret retained, deletion protection on);
-# STAGE=dev makes them deletable with the stack. CDK_ARGS passes anything else
-# to the CLI, e.g. CDK_ARGS='--require-approval never' in CI.
+# STAGE=dev makes them deletable with the stack. ALARM_TOPIC=arn:aws:sns:...
+# makes the stack's CloudWatch alarms notify that SNS topic (same region);
+# without it they have no actions. CDK_ARGS passes anything else to the CLI,
+# e.g. CDK_ARGS='--require-approval never' in CI.
 
 INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
 PROFILE ?=
 STAGE ?=
+ALARM_TOPIC ?=
 CDK_ARGS ?=
 
 # The CLI is the exact version pinned in infra/package-lock.json, never a
 # global one. The version check, notices and CLI telemetry would each call
 # out to the network; synth must work offline.
 CDK = cd $(INFRA_DIR) && CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk
-CDK_OPTS = --no-notices $(if $(PROFILE),--profile $(PROFILE)) $(if $(STAGE),-c stage=$(STAGE)) $(CDK_ARGS)
+CDK_OPTS = --no-notices $(if $(PROFILE),--profile $(PROFILE)) $(if $(STAGE),-c stage=$(STAGE)) \
+	$(if $(ALARM_TOPIC),-c alarmTopic=$(ALARM_TOPIC)) $(CDK_ARGS)
 
 # npm ci runs again only when the lock file (or package.json) changed.
 INFRA_DEPS_STAMP := $(INFRA_DIR)/node_modules/.installed

@@ -1,12 +1,17 @@
 // Command infra is the AWS CDK app that deploys the service of bootstrap/app:
 // one DynamoDB table, one Lambda function and an IAM-authorized REST API
-// whose methods are the service's routes.
+// whose methods are the service's routes, watched by CloudWatch alarms and
+// a dashboard.
 //
 // The CDK CLI runs it (cdk.json: go run .). Context values:
 //
-//	-c stage=NAME   deployment stage, default prod; dev makes data deletable
-//	-c asset=DIR    directory holding the bootstrap binary, default ../dist/lambda
-//	-c logLevel=L   the service's LOG_LEVEL, default info
+//	-c stage=NAME       deployment stage, default prod; dev makes data deletable
+//	-c asset=DIR        directory holding the bootstrap binary, default ../dist/lambda
+//	-c logLevel=L       the service's LOG_LEVEL, default info
+//	-c alarmTopic=ARN   SNS topic the alarms notify on ALARM and OK, default none
+//
+// Alarm thresholds are AlarmSettings' defaults; a stack that needs others
+// sets ServiceStackProps.Alarms here.
 package main
 
 import (
@@ -46,6 +51,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	alarmTopic, err := contextString(app, "alarmTopic", "")
+	if err != nil {
+		return err
+	}
 	// The routes come from the service itself, so the API deploys exactly
 	// what the binary serves, whatever entities it has.
 	routes, err := service.Routes()
@@ -56,10 +65,11 @@ func run() error {
 	// or credentials, and deploy targets whatever account and region the
 	// CLI's profile points at.
 	if _, err := NewServiceStack(app, StackName(stage), &ServiceStackProps{
-		AssetDir: asset,
-		Stage:    stage,
-		LogLevel: logLevel,
-		Routes:   routes,
+		AssetDir:      asset,
+		Stage:         stage,
+		LogLevel:      logLevel,
+		Routes:        routes,
+		AlarmTopicARN: alarmTopic,
 	}); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -109,6 +110,13 @@ type ServiceStackProps struct {
 	// route and nothing else, so a request the service would not route is
 	// refused by API Gateway before it costs an invocation.
 	Routes []string
+	// Alarms sets the thresholds of the stack's CloudWatch alarms; its zero
+	// value takes the defaults AlarmSettings documents.
+	Alarms AlarmSettings
+	// AlarmTopicARN is an SNS topic, in the stack's region, that every
+	// alarm notifies when it goes to ALARM and back to OK. Empty, the
+	// alarms only show in the console and on the dashboard.
+	AlarmTopicARN string
 }
 
 // StackName is the CloudFormation stack name of a stage, so stages of the
@@ -117,8 +125,9 @@ func StackName(stage string) string {
 	return "LambdakitProducts-" + stage
 }
 
-// ServiceStack is the deployed service: the table, the function, the API
-// and the secret the function signs paging tokens with.
+// ServiceStack is the deployed service: the table, the function, the API,
+// the secret the function signs paging tokens with, and the alarms and
+// dashboard that watch them.
 type ServiceStack struct {
 	awscdk.Stack
 	// Table is the single table, laid out by dynamo.Layout.
@@ -132,12 +141,21 @@ type ServiceStack struct {
 	Methods []awsapigateway.Method
 	// Secret holds CURSOR_SECRET, the paging-token signing key.
 	Secret awssecretsmanager.Secret
+	// Alarms are the stack's CloudWatch alarms: the API's 5XX errors, the
+	// function's errors and throttles, the API's p99 latency, then, when
+	// AlarmSettings.RouteLatencyP99Ms is set, one per route in the order
+	// of ServiceStackProps.Routes.
+	Alarms []awscloudwatch.Alarm
+	// Dashboard graphs the API, the function and the service's own EMF
+	// metrics.
+	Dashboard awscloudwatch.Dashboard
 }
 
 // NewServiceStack defines the service's stack in scope. It fails when the
-// stage name is invalid, AssetDir holds no bootstrap binary, or Routes is
-// empty or holds a pattern API Gateway cannot serve, because such a stack
-// would only fail later, at deploy time, or serve nothing.
+// stage name is invalid, AssetDir holds no bootstrap binary, Routes is
+// empty or holds a pattern API Gateway cannot serve, an alarm threshold is
+// negative, or AlarmTopicARN is not an SNS topic's ARN, because such a
+// stack would only fail later, at deploy time, or serve nothing.
 func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackProps) (*ServiceStack, error) {
 	if props == nil {
 		props = &ServiceStackProps{}
@@ -154,6 +172,12 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	}
 	routes, err := parseRoutes(props.Routes)
 	if err != nil {
+		return nil, err
+	}
+	if err := props.Alarms.check(); err != nil {
+		return nil, err
+	}
+	if err := checkTopicARN(props.AlarmTopicARN); err != nil {
 		return nil, err
 	}
 	logLevel := props.LogLevel
@@ -176,8 +200,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	s := &ServiceStack{Stack: stack}
 	s.Table = newTable(stack, removal)
 	s.Secret = newCursorSecret(stack, removal)
-	s.Function = newFunction(stack, props.AssetDir, logLevel, removal, s.Table, s.Secret)
+	s.Function = newFunction(stack, props.AssetDir, stage, logLevel, removal, s.Table, s.Secret)
 	s.API, s.Methods = newAPI(stack, stage, removal, s.Function, routes)
+	s.Alarms = newAlarms(stack, s, stage, props.Alarms, props.AlarmTopicARN, routes)
+	s.Dashboard = newDashboard(stack, s, stage, props.Alarms)
 	suppressFindings(s)
 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{
@@ -253,7 +279,7 @@ func newCursorSecret(stack awscdk.Stack, removal awscdk.RemovalPolicy) awssecret
 // newFunction builds the Lambda function and its role. The role is written
 // out by hand instead of using AWSLambdaBasicExecutionRole, whose logs
 // permissions cover every log group of the account.
-func newFunction(stack awscdk.Stack, assetDir, logLevel string, removal awscdk.RemovalPolicy,
+func newFunction(stack awscdk.Stack, assetDir, stage, logLevel string, removal awscdk.RemovalPolicy,
 	table awsdynamodb.Table, secret awssecretsmanager.Secret,
 ) awslambda.Function {
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
@@ -296,6 +322,11 @@ func newFunction(stack awscdk.Stack, assetDir, logLevel string, removal awscdk.R
 			// CloudFormation fills it in at deploy time, so the key is in
 			// neither the template nor the cloud assembly.
 			"CURSOR_SECRET": secret.SecretValue().UnsafeUnwrap(),
+			// Where the service's EMF metrics go, named here rather than
+			// left to the service's defaults, so the alarms and the
+			// dashboard (alarms.go) read the metrics the function writes.
+			"POWERTOOLS_METRICS_NAMESPACE": jsii.String(metricsNamespace),
+			"POWERTOOLS_SERVICE_NAME":      jsii.String(serviceName(stage)),
 		},
 	})
 	return fn

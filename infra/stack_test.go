@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +21,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
+	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 )
@@ -172,6 +180,10 @@ func TestFunction(t *testing.T) {
 		"CURSOR_SECRET": map[string]any{"Fn::Join": []any{"", []any{
 			"{{resolve:secretsmanager:", ref(secretID), ":SecretString:::}}",
 		}}},
+		// Named by the stack, not left to the service's defaults: the
+		// alarms and the dashboard read these (TestAlarms, TestDashboard).
+		"POWERTOOLS_METRICS_NAMESPACE": "lambdakit",
+		"POWERTOOLS_SERVICE_NAME":      "lambdakit-prod",
 	}
 	if !sameJSON(env, wantEnv) {
 		t.Errorf("environment = %s, want %s", asJSON(env), asJSON(wantEnv))
@@ -603,7 +615,18 @@ type nagLine struct {
 }
 
 func TestCdkNagFindingsAreFixedOrSuppressed(t *testing.T) {
-	f := synth(t, ProdStage)
+	// The defaults, and a stack with route alarms and an alarm topic: the
+	// monitoring adds no finding and needs no suppression either way.
+	for _, tt := range alarmFixtures {
+		t.Run(tt.name, func(t *testing.T) { checkNag(t, tt.fixture(t), tt.stage) })
+	}
+}
+
+// checkNag holds the stack of stage in f to cdk-nag's AwsSolutions rules:
+// no error or warning, the fixed rules reported compliant, and exactly
+// the suppressions of nag.go.
+func checkNag(t *testing.T, f *fixture, stage string) {
+	t.Helper()
 	annotations := assertions.Annotations_FromStack(f.stack.Stack)
 	nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
 	for _, m := range *annotations.FindError(jsii.String("*"), nag) {
@@ -658,7 +681,7 @@ func TestCdkNagFindingsAreFixedOrSuppressed(t *testing.T) {
 	}
 	wantSuppressed := map[string][]string{
 		"AwsSolutions-APIG2": {"Api/Resource"},
-		"AwsSolutions-APIG3": {"Api/DeploymentStage.prod/Resource"},
+		"AwsSolutions-APIG3": {"Api/DeploymentStage." + stage + "/Resource"},
 		"AwsSolutions-COG4":  sorted(methods),
 		"AwsSolutions-IAM4":  {"Api/CloudWatchRole/Resource"},
 		"AwsSolutions-IAM5":  {"FunctionRole/DefaultPolicy/Resource"},
@@ -746,6 +769,469 @@ func TestLambdaBinaryHasNoCDK(t *testing.T) {
 		if strings.Contains(d, "aws-cdk-go") || strings.Contains(d, "jsii-runtime-go") ||
 			strings.Contains(d, "constructs-go") || strings.Contains(d, "cdk-nag-go") {
 			t.Errorf("the service binary depends on %s", d)
+		}
+	}
+}
+
+// metricsEnv is where the deployed function writes its EMF metrics: its
+// POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+func (f *fixture) metricsEnv(t *testing.T) (namespace, service string) {
+	t.Helper()
+	_, fn := f.only(t, "AWS::Lambda::Function")
+	env, _ := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	namespace, _ = env["POWERTOOLS_METRICS_NAMESPACE"].(string)
+	service, _ = env["POWERTOOLS_SERVICE_NAME"].(string)
+	if namespace == "" || service == "" {
+		t.Fatalf("function environment %s names no metrics namespace or service", asJSON(env))
+	}
+	return namespace, service
+}
+
+// alarmWant is one alarm: the metric it watches and how.
+type alarmWant struct {
+	name              string
+	namespace, metric string
+	dims              map[string]any
+	// statistic is Sum, or a percentile, which CloudFormation calls an
+	// ExtendedStatistic.
+	statistic        string
+	threshold        float64
+	periods, toAlarm int
+}
+
+// The fixtures the alarm and dashboard tests compare: the defaults (the
+// prod fixture leaves Alarms and AlarmTopicARN zero) and customAlarms.
+var alarmFixtures = []struct {
+	name    string
+	fixture func(t *testing.T) *fixture
+	stage   string
+	// settings are the thresholds the template must hold, written out:
+	// for the defaults, the values AlarmSettings documents.
+	settings AlarmSettings
+	topic    string
+}{
+	{"defaults", func(t *testing.T) *fixture { return synth(t, ProdStage) }, ProdStage,
+		AlarmSettings{API5XXErrors: 5, FunctionErrors: 0, FunctionThrottles: 0, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 0}, ""},
+	{"from props", synthCustomAlarms, customAlarmsStage, customAlarmsSettings, customAlarmsTopic},
+}
+
+func TestAlarms(t *testing.T) {
+	for _, tt := range alarmFixtures {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fixture(t)
+			stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
+			fnID, _ := f.only(t, "AWS::Lambda::Function")
+			namespace, service := f.metricsEnv(t)
+			if namespace != "lambdakit" || service != "lambdakit-"+tt.stage {
+				t.Errorf("metrics env = %s, %s; want lambdakit, lambdakit-%s", namespace, service, tt.stage)
+			}
+			api := map[string]any{"ApiName": "lambdakit-products-" + tt.stage, "Stage": ref(stageID)}
+			fn := map[string]any{"FunctionName": ref(fnID)}
+			s := tt.settings
+			want := []alarmWant{
+				{"API 5XX", "AWS/ApiGateway", "5XXError", api, "Sum", s.API5XXErrors, 1, 1},
+				{"Lambda errors", "AWS/Lambda", "Errors", fn, "Sum", s.FunctionErrors, 1, 1},
+				{"Lambda throttles", "AWS/Lambda", "Throttles", fn, "Sum", s.FunctionThrottles, 1, 1},
+				{"API latency p99", "AWS/ApiGateway", "Latency", api, "p99", s.APILatencyP99Ms, 3, 2},
+			}
+			// The service's own latency, per route: the route dimension is
+			// the route template the service writes, for its 2xx answers.
+			if s.RouteLatencyP99Ms > 0 {
+				for _, r := range serviceRoutes(t) {
+					dims := map[string]any{"service": service, "route": r, "statusClass": "2xx"}
+					want = append(want, alarmWant{"route latency p99 " + r, namespace, "Latency", dims, "p99", s.RouteLatencyP99Ms, 3, 2})
+				}
+			}
+
+			got := f.alarmsByMetric(t)
+			if len(got) != len(want) {
+				t.Errorf("%d alarms, want %d: %v", len(got), len(want), sorted(slices.Collect(maps.Keys(got))))
+			}
+			if n := len(f.stack.Alarms); n != len(want) {
+				t.Errorf("ServiceStack.Alarms has %d alarms, want %d", n, len(want))
+			}
+			for _, w := range want {
+				key := alarmKey(w.namespace, w.metric, w.dims)
+				p, ok := got[key]
+				if !ok {
+					t.Errorf("%s: no alarm on %s", w.name, key)
+					continue
+				}
+				fields := map[string]any{
+					"Period":             300,
+					"Threshold":          w.threshold,
+					"ComparisonOperator": "GreaterThanThreshold",
+					"EvaluationPeriods":  w.periods,
+					"DatapointsToAlarm":  w.toAlarm,
+					// An idle API reports nothing; idle is healthy.
+					"TreatMissingData":  "notBreaching",
+					"Statistic":         w.statistic,
+					"ExtendedStatistic": nil,
+					// A unit must match the metric's exactly or the alarm
+					// sees no data at all: none is safer.
+					"Unit": nil,
+				}
+				if strings.HasPrefix(w.statistic, "p") {
+					fields["Statistic"], fields["ExtendedStatistic"] = nil, w.statistic
+				}
+				for k, v := range fields {
+					if !sameJSON(p[k], v) {
+						t.Errorf("%s: %s = %s, want %s", w.name, k, asJSON(p[k]), asJSON(v))
+					}
+				}
+				if d, _ := p["AlarmDescription"].(string); len(d) < 40 {
+					t.Errorf("%s: AlarmDescription %q does not say what broke", w.name, d)
+				}
+			}
+		})
+	}
+}
+
+// TestCustomAlarmFixtureDiffersFromDefaults keeps TestAlarms' "from props"
+// case meaningful: a threshold equal to its default would pass it even if
+// the props were ignored.
+func TestCustomAlarmFixtureDiffersFromDefaults(t *testing.T) {
+	custom := reflect.ValueOf(customAlarmsSettings)
+	defaults := reflect.ValueOf(AlarmSettings{}.withDefaults())
+	for i := range custom.NumField() {
+		if custom.Field(i).Float() == defaults.Field(i).Float() {
+			t.Errorf("customAlarmsSettings.%s = %v, its default: pick another value", custom.Type().Field(i).Name, custom.Field(i).Float())
+		}
+	}
+}
+
+func TestAlarmSettingsDefaults(t *testing.T) {
+	tests := []struct {
+		name     string
+		in, want AlarmSettings
+	}{
+		{"zero takes every default", AlarmSettings{}, AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000}},
+		{
+			"a field set keeps its value, the others their defaults",
+			AlarmSettings{FunctionErrors: 2, RouteLatencyP99Ms: 300},
+			AlarmSettings{API5XXErrors: 5, FunctionErrors: 2, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 300},
+		},
+		{
+			"a fraction alarms on the first error",
+			AlarmSettings{API5XXErrors: 0.5},
+			AlarmSettings{API5XXErrors: 0.5, APILatencyP99Ms: 1000},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.in.withDefaults(); got != tt.want {
+				t.Errorf("%+v.withDefaults() = %+v, want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAlarmActionsOnlyWithTopic(t *testing.T) {
+	for _, tt := range alarmFixtures {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fixture(t)
+			alarms := f.resources("AWS::CloudWatch::Alarm")
+			if len(alarms) == 0 {
+				t.Fatal("no alarms")
+			}
+			for id, a := range alarms {
+				p := props(a)
+				if p["ActionsEnabled"] == false {
+					t.Errorf("%s: ActionsEnabled false", id)
+				}
+				// Nobody is told the service has no data: an idle service
+				// is healthy.
+				if hasKey(p, "InsufficientDataActions") {
+					t.Errorf("%s: InsufficientDataActions %s", id, asJSON(p["InsufficientDataActions"]))
+				}
+				for _, k := range []string{"AlarmActions", "OKActions"} {
+					switch {
+					case tt.topic == "" && hasKey(p, k):
+						t.Errorf("%s: %s %s without a topic", id, k, asJSON(p[k]))
+					case tt.topic != "" && !sameJSON(p[k], []any{tt.topic}):
+						t.Errorf("%s: %s = %s, want [%s]", id, k, asJSON(p[k]), tt.topic)
+					}
+				}
+			}
+			// The topic is the caller's: the stack points at it and
+			// creates none.
+			if topics := f.resources("AWS::SNS::Topic"); len(topics) != 0 {
+				t.Errorf("the stack creates SNS topics %v", slices.Collect(maps.Keys(topics)))
+			}
+		})
+	}
+}
+
+func TestCheckTopicARN(t *testing.T) {
+	token := "arn:aws:sns:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":alerts"
+	for _, arn := range []string{
+		"",
+		"arn:aws:sns:eu-west-1:123456789012:lambdakit-alerts",
+		"arn:aws-cn:sns:cn-north-1:123456789012:alerts_1",
+		"arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts",
+		"arn:aws:sns:us-east-1:123456789012:alerts.fifo",
+		token, // resolved at deploy time
+	} {
+		if err := checkTopicARN(arn); err != nil {
+			t.Errorf("checkTopicARN(%q) = %v, want nil", arn, err)
+		}
+	}
+	for _, arn := range []string{
+		"lambdakit-alerts",
+		"arn:aws:sqs:eu-west-1:123456789012:alerts",
+		"arn:aws:sns:eu-west-1:1234:alerts",
+		"arn:aws:sns:eu-west-1:123456789012:",
+		"arn:aws:sns:eu-west-1:123456789012:alerts ",
+		"arn:aws:sns:eu-west-1:123456789012:alerts:subscription-id",
+	} {
+		if err := checkTopicARN(arn); err == nil || !strings.Contains(err.Error(), "want an SNS topic ARN") {
+			t.Errorf("checkTopicARN(%q) = %v, want an error", arn, err)
+		}
+	}
+}
+
+func TestNewServiceStackRejectsBadAlarmProps(t *testing.T) {
+	asset := filepath.Join(tempRoot, "reject-alarms")
+	if err := os.MkdirAll(asset, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(asset, bootstrapFile), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		alarms  AlarmSettings
+		topic   string
+		wantErr string
+	}{
+		{"negative 5XX threshold", AlarmSettings{API5XXErrors: -1}, "", "API5XXErrors = -1"},
+		{"negative errors threshold", AlarmSettings{FunctionErrors: -0.5}, "", "FunctionErrors = -0.5"},
+		{"negative throttles threshold", AlarmSettings{FunctionThrottles: -2}, "", "FunctionThrottles = -2"},
+		{"NaN latency", AlarmSettings{APILatencyP99Ms: math.NaN()}, "", "APILatencyP99Ms = NaN"},
+		{"infinite route latency", AlarmSettings{RouteLatencyP99Ms: math.Inf(1)}, "", "RouteLatencyP99Ms = +Inf"},
+		{"topic name, not ARN", AlarmSettings{}, "lambdakit-alerts", `alarm topic "lambdakit-alerts"`},
+		{"queue ARN", AlarmSettings{}, "arn:aws:sqs:eu-west-1:123456789012:alerts", "want an SNS topic ARN"},
+	}
+	app := awscdk.NewApp(nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewServiceStack(app, "RejectAlarms", &ServiceStackProps{
+				AssetDir: asset, Stage: DevStage, Routes: []string{"GET /products"},
+				Alarms: tt.alarms, AlarmTopicARN: tt.topic,
+			})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// dashboardBody is the part of a CloudWatch dashboard body the tests read.
+type dashboardBody struct {
+	Widgets []struct {
+		Type                string
+		X, Y, Width, Height int
+		Properties          struct {
+			View        string
+			Title       string
+			Metrics     [][]any
+			Annotations struct {
+				Horizontal []struct {
+					Label string
+					Value float64
+				}
+			}
+		}
+	}
+}
+
+// describeMetric writes one line of a graph's metrics as text: namespace,
+// name and dimensions, or the expression, then the statistic and the axis
+// when not the left one.
+func describeMetric(line []any) string {
+	var parts []string
+	opts := map[string]any{}
+	for _, e := range line {
+		if m, ok := e.(map[string]any); ok {
+			opts = m
+			continue
+		}
+		parts = append(parts, fmt.Sprint(e))
+	}
+	if expr, ok := opts["expression"]; ok {
+		parts = append(parts, fmt.Sprint(expr))
+	}
+	if stat, ok := opts["stat"]; ok {
+		parts = append(parts, "stat="+fmt.Sprint(stat))
+	}
+	if opts["yAxis"] == "right" {
+		parts = append(parts, "right")
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestDashboard(t *testing.T) {
+	for _, tt := range alarmFixtures {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fixture(t)
+			stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
+			fnID, _ := f.only(t, "AWS::Lambda::Function")
+			// The dashboard reads the EMF metrics where the function
+			// writes them (TestAlarms pins the values).
+			namespace, service := f.metricsEnv(t)
+			_, d := f.only(t, "AWS::CloudWatch::Dashboard")
+
+			// Dashboards are global: the name holds the region.
+			wantName := map[string]any{"Fn::Join": []any{"-", []any{StackName(tt.stage), ref("AWS::Region")}}}
+			if got := props(d)["DashboardName"]; !sameJSON(got, wantName) {
+				t.Errorf("DashboardName = %s, want %s", asJSON(got), asJSON(wantName))
+			}
+
+			raw := joined(t, props(d)["DashboardBody"])
+			var body dashboardBody
+			if err := json.Unmarshal([]byte(raw), &body); err != nil {
+				t.Fatalf("dashboard body is not JSON: %v\n%s", err, raw)
+			}
+			api := "AWS/ApiGateway %s ApiName lambdakit-products-" + tt.stage + " Stage " + placeholder(ref(stageID)) + " stat=%s"
+			fn := "AWS/Lambda %s FunctionName " + placeholder(ref(fnID)) + " stat=%s"
+			search := func(metric, statistic, extra string) string {
+				return fmt.Sprintf(`SEARCH('{%s,service,route,statusClass} MetricName="%s" service="%s"%s', '%s', 300)`,
+					namespace, metric, service, extra, statistic)
+			}
+			requests := func(class string) string {
+				return "SUM(" + search("Requests", "Sum", ` statusClass="`+class+`"`) + ")"
+			}
+			want := []struct {
+				title   string
+				metrics []string
+			}{
+				{"API requests and errors", []string{
+					fmt.Sprintf(api, "Count", "Sum"), fmt.Sprintf(api, "4XXError", "Sum"), fmt.Sprintf(api, "5XXError", "Sum"),
+				}},
+				{"API latency (ms)", []string{fmt.Sprintf(api, "Latency", "p50"), fmt.Sprintf(api, "Latency", "p99")}},
+				{"Lambda errors and throttles", []string{fmt.Sprintf(fn, "Errors", "Sum"), fmt.Sprintf(fn, "Throttles", "Sum")}},
+				{"Lambda duration p99 (ms) and concurrency", []string{
+					fmt.Sprintf(fn, "Duration", "p99"), fmt.Sprintf(fn, "ConcurrentExecutions", "Maximum") + " right",
+				}},
+				{"Service requests by status class", []string{requests("2xx"), requests("4xx"), requests("5xx")}},
+				{"Service latency p99 (ms) by route and status class", []string{search("Latency", "p99", "")}},
+				{"Service cold starts", []string{namespace + " ColdStart service " + service + " stat=Sum"}},
+			}
+			if len(body.Widgets) != len(want) {
+				t.Fatalf("%d widgets, want %d", len(body.Widgets), len(want))
+			}
+			for i, w := range body.Widgets {
+				p := w.Properties
+				if p.Title != want[i].title {
+					t.Errorf("widget %d: title %q, want %q", i, p.Title, want[i].title)
+				}
+				if w.Type != "metric" || p.View != "timeSeries" {
+					t.Errorf("%s: a %s widget viewed as %s, want a graph (metric, timeSeries)", p.Title, w.Type, p.View)
+				}
+				var got []string
+				for _, line := range p.Metrics {
+					got = append(got, describeMetric(line))
+				}
+				if !slices.Equal(got, want[i].metrics) {
+					t.Errorf("%s: metrics\n%s\nwant\n%s", p.Title, strings.Join(got, "\n"), strings.Join(want[i].metrics, "\n"))
+				}
+				// Side by side within the 24 columns, never on top of
+				// another widget.
+				if w.X < 0 || w.Width <= 0 || w.X+w.Width > 24 || w.Height <= 0 {
+					t.Errorf("%s: at x %d, %d wide, %d high: outside the grid", p.Title, w.X, w.Width, w.Height)
+				}
+				for _, o := range body.Widgets[:i] {
+					if w.X < o.X+o.Width && o.X < w.X+w.Width && w.Y < o.Y+o.Height && o.Y < w.Y+w.Height {
+						t.Errorf("%s overlaps %s", p.Title, o.Properties.Title)
+					}
+				}
+			}
+			// The latency graph marks the p99 alarm's threshold.
+			if h := body.Widgets[1].Properties.Annotations.Horizontal; len(h) != 1 || h[0].Value != tt.settings.APILatencyP99Ms {
+				t.Errorf("API latency annotations = %+v, want one at %v", h, tt.settings.APILatencyP99Ms)
+			}
+			if f.stack.Dashboard == nil {
+				t.Error("ServiceStack.Dashboard is nil")
+			}
+		})
+	}
+}
+
+// TestServiceEmitsTheMetricsTheStackWatches runs the service's router with
+// the deployed function's metrics environment and holds its EMF output to
+// the names the alarms and the dashboard use, so a rename on either side
+// fails here instead of leaving an alarm that never sees data.
+func TestServiceEmitsTheMetricsTheStackWatches(t *testing.T) {
+	f := synth(t, ProdStage)
+	namespace, service := f.metricsEnv(t)
+
+	var buf bytes.Buffer
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&buf), zapcore.DebugLevel))
+	rt := apigw.NewRouter(log, apigw.WithMetrics(apigw.Metrics{Namespace: namespace, Service: service}))
+	routes := serviceRoutes(t)
+	for _, r := range routes {
+		rt.Handle(r, func(context.Context, *apigw.Request) (apigw.Response, error) {
+			return apigw.Response{StatusCode: http.StatusOK, Headers: map[string]string{}}, nil
+		})
+	}
+	// Events as API Gateway sends them: the resource it matched and the
+	// values of its parameters. The last matches no route.
+	var wantRoutes, wantClasses []string
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r, " ")
+		params := map[string]string{}
+		for _, m := range pathParam.FindAllString(path, -1) {
+			params[m[1:len(m)-1]] = "x"
+		}
+		if _, err := rt.Invoke(t.Context(), events.APIGatewayProxyRequest{HTTPMethod: method, Resource: path, PathParameters: params}); err != nil {
+			t.Fatal(err)
+		}
+		wantRoutes, wantClasses = append(wantRoutes, r), append(wantClasses, "2xx")
+	}
+	if _, err := rt.Invoke(t.Context(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/no/such/route"}); err != nil {
+		t.Fatal(err)
+	}
+	wantRoutes, wantClasses = append(wantRoutes, "none"), append(wantClasses, "4xx")
+
+	type directive struct {
+		Namespace  string
+		Dimensions [][]string
+		Metrics    []struct{ Name, Unit string }
+	}
+	var lines []map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if obj["msg"] == "request" {
+			lines = append(lines, obj)
+		}
+	}
+	if len(lines) != len(wantRoutes) {
+		t.Fatalf("%d request lines, want %d", len(lines), len(wantRoutes))
+	}
+	perRequest := directive{Namespace: namespace, Dimensions: [][]string{{dimService, dimRoute, dimStatusClass}}}
+	perRequest.Metrics = append(perRequest.Metrics, struct{ Name, Unit string }{emfRequests, "Count"}, struct{ Name, Unit string }{emfLatency, "Milliseconds"})
+	coldStart := directive{Namespace: namespace, Dimensions: [][]string{{dimService}}}
+	coldStart.Metrics = append(coldStart.Metrics, struct{ Name, Unit string }{emfColdStart, "Count"})
+	for i, obj := range lines {
+		raw, _ := json.Marshal(obj["_aws"].(map[string]any)["CloudWatchMetrics"])
+		var got []directive
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := []directive{perRequest}
+		if i == 0 {
+			want = append(want, coldStart) // the instance's first request
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("request %d: EMF directives %+v, want %+v", i, got, want)
+		}
+		for dim, v := range map[string]string{dimService: service, dimRoute: wantRoutes[i], dimStatusClass: wantClasses[i]} {
+			if obj[dim] != v {
+				t.Errorf("request %d: dimension %s = %v, want %s", i, dim, obj[dim], v)
+			}
 		}
 	}
 }
