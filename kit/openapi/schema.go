@@ -462,34 +462,18 @@ func requireNonZero(s *schema, kind valueKind) {
 // atLeast adds a lower bound: a minimum length, value or size, exclusive
 // for gt (which, for lengths, is one more).
 func atLeast(s *schema, kind valueKind, param string, exclusive bool) {
-	switch kind {
-	case kindString, kindItems, kindProperties:
-		n, err := strconv.Atoi(param)
-		if err != nil {
-			return
-		}
-		if exclusive {
-			n++
-		}
-		switch kind {
-		case kindString:
-			s.MinLength = ptr(n)
-		case kindItems:
-			s.MinItems = ptr(n)
-		default:
-			s.MinProperties = ptr(n)
-		}
-	case kindInteger, kindNumber:
-		x, err := strconv.ParseFloat(param, 64)
-		if err != nil {
-			return
-		}
-		s.Minimum, s.ExclusiveMinimum = ptr(x), exclusive
-	}
+	bound(kind, param, exclusive, 1, &s.MinLength, &s.MinItems, &s.MinProperties, &s.Minimum, &s.ExclusiveMinimum)
 }
 
 // atMost adds an upper bound, as atLeast does a lower one.
 func atMost(s *schema, kind valueKind, param string, exclusive bool) {
+	bound(kind, param, exclusive, -1, &s.MaxLength, &s.MaxItems, &s.MaxProperties, &s.Maximum, &s.ExclusiveMaximum)
+}
+
+// bound sets one side of a range: a count (length, items or properties)
+// moved by step when exclusive, since counts are whole, or a value with its
+// exclusive flag. A parameter that does not parse adds nothing.
+func bound(kind valueKind, param string, exclusive bool, step int, length, items, props **int, value **float64, excl *bool) {
 	switch kind {
 	case kindString, kindItems, kindProperties:
 		n, err := strconv.Atoi(param)
@@ -497,22 +481,22 @@ func atMost(s *schema, kind valueKind, param string, exclusive bool) {
 			return
 		}
 		if exclusive {
-			n--
+			n += step
 		}
 		switch kind {
 		case kindString:
-			s.MaxLength = ptr(n)
+			*length = ptr(n)
 		case kindItems:
-			s.MaxItems = ptr(n)
+			*items = ptr(n)
 		default:
-			s.MaxProperties = ptr(n)
+			*props = ptr(n)
 		}
 	case kindInteger, kindNumber:
 		x, err := strconv.ParseFloat(param, 64)
 		if err != nil {
 			return
 		}
-		s.Maximum, s.ExclusiveMaximum = ptr(x), exclusive
+		*value, *excl = ptr(x), exclusive
 	}
 }
 
