@@ -29,24 +29,33 @@ func (r *Request) BindQuery(dst any) error {
 		if name == "" {
 			continue
 		}
-		vs := r.Query(name)
-		raw, ok := "", false
-		switch len(vs) {
-		case 0:
-			raw, ok = f.Tag.Lookup("default")
-		case 1:
-			raw, ok = vs[0], true
-		default:
-			return fieldError(name, "must be given once")
+		raw, ok, err := r.QueryOnce(name)
+		if err != nil {
+			return err
 		}
 		if !ok {
-			continue
+			if raw, ok = f.Tag.Lookup("default"); !ok {
+				continue
+			}
 		}
 		if err := setQueryField(v.Field(i), f, name, raw); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// QueryOnce returns a query parameter that may be absent but not
+// repeated, and whether it was given; a repeat is a field error.
+func (r *Request) QueryOnce(name string) (string, bool, error) {
+	vs := r.Query(name)
+	switch len(vs) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return vs[0], true, nil
+	}
+	return "", false, fieldError(name, "must be given once")
 }
 
 func setQueryField(field reflect.Value, f reflect.StructField, name, raw string) error {

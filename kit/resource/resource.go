@@ -365,14 +365,12 @@ func (r *res[T, C, U]) postRoute(ctx context.Context, req *apigw.Request) (apigw
 }
 
 func (r *res[T, C, U]) getRoute(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	var q struct {
-		Include string `query:"include"`
-	}
-	if err := req.BindQuery(&q); err != nil {
+	include, _, err := req.QueryOnce("include")
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	if q.Include != "" {
-		return r.included(ctx, req, q.Include)
+	if include != "" {
+		return r.included(ctx, req, include)
 	}
 	v, err := command.Dispatch[kit.Versioned[T]](ctx, r.s.Bus, Get[T]{Parent: req.PathValue(r.parentParam), ID: req.PathValue(r.idParam)})
 	if err != nil {
