@@ -60,9 +60,13 @@ OPENAPI := bootstrap/app/openapi.json
 openapi: ## Write the OpenAPI document, generated from the service, to $(OPENAPI) (a test fails when it is stale).
 	go run ./bootstrap/describe openapi > $(OPENAPI).tmp && mv $(OPENAPI).tmp $(OPENAPI)
 
+# LAMBDA_TAGS are the build tags of the deployed binary. Tests that build
+# it (bootstrap's lambdaTags) must use the same; a test checks they match.
+LAMBDA_TAGS := lambda.norpc
+
 .PHONY: build
 build: ## Build the Lambda binary dist/lambda/bootstrap (provided.al2023, GOARCH=$(GOARCH)).
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags $(LAMBDA_TAGS) -trimpath -ldflags='-s -w' \
 	  -o dist/lambda/bootstrap ./bootstrap
 
 GO_FILES = $(shell find . -name '*.go' -not -path './.local/*' -not -path '*/node_modules/*' -not -path './infra/cdk.out/*')

@@ -29,6 +29,32 @@ var ddb *dynamotest.Server
 
 func TestMain(m *testing.M) { dynamotest.Main(m, &ddb) }
 
+// lambdaTags are the build tags `make build` gives the deployed binary (the
+// Makefile's LAMBDA_TAGS); every test that builds that binary uses them.
+const lambdaTags = "lambda.norpc"
+
+// TestLambdaTagsMatchMakefile keeps lambdaTags and the Makefile in step, so
+// the binary the tests run is the binary make build ships.
+func TestLambdaTagsMatchMakefile(t *testing.T) {
+	root, err := dynamotest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for line := range strings.Lines(string(makefile)) {
+		if v, ok := strings.CutPrefix(line, "LAMBDA_TAGS := "); ok {
+			got = strings.TrimSpace(v)
+		}
+	}
+	if got != lambdaTags {
+		t.Errorf("Makefile LAMBDA_TAGS = %q, bootstrap tests build with %q", got, lambdaTags)
+	}
+}
+
 // emulator is the real bootstrap binary running under the Lambda Runtime
 // Interface Emulator, which speaks the Lambda runtime API to it exactly as
 // the Lambda service does.
@@ -63,7 +89,7 @@ func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
 	t.Helper()
 	rie := findRIE(t)
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags", lambdaTags, "-trimpath", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build bootstrap: %v\n%s", err, out)
