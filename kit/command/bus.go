@@ -75,6 +75,9 @@ func Register[C, R any](b *Bus, h Handler[C, R]) error {
 		// The bus holds commands by value and would never call it.
 		return fmt.Errorf("command: %s has Validate on a pointer receiver; declare it on the value", t)
 	}
+	if err := refuseValidateFn(t, map[reflect.Type]bool{}); err != nil {
+		return fmt.Errorf("command: %s: %w", t, err)
+	}
 	next := Next(func(ctx context.Context, cmd any) (any, error) {
 		return h.Handle(ctx, cmd.(C))
 	})
@@ -290,4 +293,30 @@ func Has[C any](b *Bus) bool {
 	defer b.mu.RUnlock()
 	_, ok := b.handlers[reflect.TypeFor[C]()]
 	return ok
+}
+
+// refuseValidateFn finds validator's validateFn tag anywhere in t. The tag
+// calls a method named in a string, and supporting it keeps every exported
+// method of every type in a binary; the Lambda build leaves it out (the
+// validator_novalidatefn build tag), where the tag would panic. Refusing it
+// at registration makes the two builds agree, and a test catches it.
+func refuseValidateFn(t reflect.Type, seen map[reflect.Type]bool) error {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return nil
+	}
+	seen[t] = true
+	for f := range t.Fields() {
+		for rule := range strings.FieldsFuncSeq(f.Tag.Get("validate"), func(r rune) bool { return r == ',' || r == '|' }) {
+			if name, _, _ := strings.Cut(rule, "="); name == "validateFn" {
+				return fmt.Errorf("field %s: the validateFn rule is not supported; give the command a Validate method instead", f.Name)
+			}
+		}
+		if err := refuseValidateFn(f.Type, seen); err != nil {
+			return err
+		}
+	}
+	return nil
 }

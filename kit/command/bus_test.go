@@ -532,3 +532,64 @@ func TestHas(t *testing.T) {
 		t.Errorf("Has ran the handler %d times", n)
 	}
 }
+
+type (
+	fnDirect struct {
+		A string `validate:"required,validateFn"`
+	}
+	fnParam struct {
+		A string `validate:"omitempty,validateFn=Check"`
+	}
+	fnAlternative struct {
+		A string `validate:"email|validateFn"`
+	}
+	fnInner struct {
+		B string `validate:"validateFn"`
+	}
+	fnNested struct {
+		Inner fnInner
+	}
+	fnInSlice struct {
+		Items []*fnInner `validate:"dive"`
+	}
+	fnFree struct {
+		Name string  `validate:"required,max=10"`
+		Next *fnFree // a cycle must end the walk
+		Tags map[string][]fnFree
+	}
+)
+
+// TestRegisterRefusesValidateFn keeps the local and Lambda builds alike:
+// the Lambda build leaves validator's validateFn out, so a command using it
+// must fail at registration in every build, not at run time in one.
+func TestRegisterRefusesValidateFn(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		wantErr string
+	}{
+		{"direct", register[fnDirect](), "field A"},
+		{"with a method name", register[fnParam](), "field A"},
+		{"in an alternative", register[fnAlternative](), "field A"},
+		{"in a nested struct", register[fnNested](), "field B"},
+		{"in a slice's elements", register[fnInSlice](), "field B"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err == nil || !strings.Contains(tt.err.Error(), "validateFn") || !strings.Contains(tt.err.Error(), tt.wantErr) {
+				t.Errorf("Register = %v, want an error about validateFn in %s", tt.err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRegisterWalksCyclesWithoutValidateFn(t *testing.T) {
+	if err := register[fnFree](); err != nil {
+		t.Errorf("Register = %v, want nil", err)
+	}
+}
+
+// register registers a handler for C on a new bus.
+func register[C any]() error {
+	return command.Register(command.NewBus(), command.HandlerFunc[C, int](func(context.Context, C) (int, error) { return 0, nil }))
+}
