@@ -19,8 +19,10 @@ type Config struct {
 	TableName string
 	// Region is the AWS region (AWS_REGION).
 	Region string
-	// Endpoint overrides DynamoDB's endpoint, for DynamoDB Local
-	// (DYNAMODB_ENDPOINT). When set, the service creates its table if missing.
+	// Endpoint points the local server at DynamoDB Local
+	// (DYNAMODB_ENDPOINT), which then creates its table if missing and needs
+	// no credentials. The function build refuses it: a function reaches
+	// another endpoint through the SDK's AWS_ENDPOINT_URL_DYNAMODB.
 	Endpoint string
 	// LogLevel is zap's level name (LOG_LEVEL).
 	LogLevel string

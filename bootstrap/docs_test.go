@@ -1,3 +1,5 @@
+//go:build !lambdakit.function
+
 package main
 
 import (

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) { dynamotest.Main(m, &ddb) }
 
 // lambdaTags are the build tags `make build` gives the deployed binary (the
 // Makefile's LAMBDA_TAGS); every test that builds that binary uses them.
-const lambdaTags = "lambda.norpc"
+const lambdaTags = "lambda.norpc,validator_novalidatefn,lambdakit.function"
 
 // TestLambdaTagsMatchMakefile keeps lambdaTags and the Makefile in step, so
 // the binary the tests run is the binary make build ships.
@@ -84,7 +85,7 @@ func (b *lockedBuffer) String() string {
 
 // startEmulator builds the binary as `make build` does (for this machine's
 // architecture, so it runs here) and starts it under aws-lambda-rie on free
-// ports, against table on DynamoDB Local.
+// ports, against table on DynamoDB Local. extraEnv overrides the defaults.
 func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
 	t.Helper()
 	rie := findRIE(t)
@@ -100,9 +101,15 @@ func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
 		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
 		bin)
+	// The environment a deployed function gets: the role's credentials as
+	// variables, and the SDK's standard endpoint override standing in for
+	// the real DynamoDB. The table exists already, as the stack's does.
 	cmd.Env = append(os.Environ(),
 		"TABLE_NAME="+table,
-		"DYNAMODB_ENDPOINT="+ddb.Endpoint(),
+		"AWS_ENDPOINT_URL_DYNAMODB="+ddb.Endpoint(),
+		"AWS_ACCESS_KEY_ID=emulator",
+		"AWS_SECRET_ACCESS_KEY=emulator",
+		"AWS_SESSION_TOKEN=emulator",
 		"AWS_REGION=us-east-1",
 		"CURSOR_SECRET=emulator-test-cursor-signing-key",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
@@ -312,7 +319,7 @@ func TestLambdaDeadline(t *testing.T) {
 	t.Cleanup(proxy.Close)
 	table := ddb.NewTable(t)
 	const timeout = 3 * time.Second
-	e := startEmulator(t, table.Name, "DYNAMODB_ENDPOINT="+proxy.URL,
+	e := startEmulator(t, table.Name, "AWS_ENDPOINT_URL_DYNAMODB="+proxy.URL,
 		fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", int(timeout.Seconds())))
 
 	created := e.invoke(t, event("POST", "/products", `{"name":"Clock"}`, nil, nil))
@@ -336,5 +343,79 @@ func TestLambdaDeadline(t *testing.T) {
 	hp.hang.Store(false)
 	if again := e.invoke(t, event("GET", path, "", nil, nil)); again.StatusCode != http.StatusOK {
 		t.Errorf("after the store recovered: %d %s", again.StatusCode, again.Body)
+	}
+}
+
+// initDuration is the INIT phase's length as the emulator reports it, the
+// figure Lambda logs as Init Duration.
+func (e *emulator) initDuration(t *testing.T) time.Duration {
+	t.Helper()
+	m := regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`).FindStringSubmatch(e.out.String())
+	if m == nil {
+		t.Fatalf("the emulator reported no INIT:\n%s", e.out)
+	}
+	ms, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// TestLambdaStartsWithStoreDown starts the function while DynamoDB hangs.
+// INIT warms the connection, but must not wait for it: the function starts,
+// answers 503 with Retry-After inside its deadline, and serves once the
+// store is back.
+func TestLambdaStartsWithStoreDown(t *testing.T) {
+	target, err := url.Parse(ddb.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp := &hangingProxy{proxy: httputil.NewSingleHostReverseProxy(target)}
+	hp.hang.Store(true) // the warm-up is a GetItem: it hangs too
+	proxy := httptest.NewServer(hp)
+	t.Cleanup(proxy.Close)
+	table := ddb.NewTable(t)
+	e := startEmulator(t, table.Name, "AWS_ENDPOINT_URL_DYNAMODB="+proxy.URL, "AWS_LAMBDA_FUNCTION_TIMEOUT=3", "LOG_LEVEL=debug")
+
+	const missing = "/products/00000000-0000-7000-8000-000000000001"
+	resp := e.invoke(t, event("GET", missing, "", nil, nil))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("with the store down: %d %v %s, want a 503 with Retry-After", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	// A warm-up INIT waited for would last its whole budget.
+	if took := e.initDuration(t); took >= warmBudget {
+		t.Errorf("INIT took %v with the store down: it waited for the warm-up (budget %v)", took, warmBudget)
+	}
+
+	hp.hang.Store(false)
+	if again := e.invoke(t, event("GET", missing, "", nil, nil)); again.StatusCode != http.StatusNotFound {
+		t.Errorf("after the store recovered: %d %s, want 404", again.StatusCode, again.Body)
+	}
+	if !strings.Contains(e.out.String(), `"msg":"dynamodb warmed"`) {
+		t.Error("the function logged no warm-up")
+	}
+}
+
+// TestLambdaWarmsTheStore checks that INIT's warm-up call reaches the
+// table, with the function's own credentials and endpoint.
+func TestLambdaWarmsTheStore(t *testing.T) {
+	table := ddb.NewTable(t)
+	e := startEmulator(t, table.Name, "LOG_LEVEL=debug")
+	if resp := e.invoke(t, event("GET", "/products/00000000-0000-7000-8000-000000000001", "", nil, nil)); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("get: %d %s", resp.StatusCode, resp.Body)
+	}
+	var warmed struct {
+		Msg   string
+		Error string
+	}
+	for line := range strings.Lines(e.out.String()) {
+		if strings.Contains(line, `"msg":"dynamodb warmed"`) {
+			if err := json.Unmarshal([]byte(line), &warmed); err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+		}
+	}
+	if warmed.Msg == "" || warmed.Error != "" {
+		t.Errorf("warm-up: %+v, want a logged warm-up without error", warmed)
 	}
 }

@@ -2,18 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -22,7 +15,6 @@ import (
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
-	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
 // newLogger returns a JSON logger at the configured level.
@@ -44,20 +36,14 @@ func newLogger(cfg Config) (*zap.Logger, error) {
 // storage provides the DynamoDB table every repository shares.
 var storage = fx.Options(
 	fx.Provide(newDynamoClient, newTable, newCursorCodec, newStorage),
-	fx.Invoke(ensureLocalTable),
+	fx.Invoke(warmTable),
+	localTable,
 )
 
 func newDynamoClient(cfg Config) (*dynamodb.Client, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
-	if cfg.Endpoint != "" {
-		// DynamoDB Local accepts any credentials; without this the SDK
-		// would search the machine for real ones.
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), opts...)
+	awsCfg, err := awsConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("load aws config: %w", err)
+		return nil, err
 	}
 	return dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		// Retries back off quickly enough that several fit in a request's
@@ -82,19 +68,25 @@ func newTable(client *dynamodb.Client, cfg Config) dynamo.Table {
 
 func newCursorCodec(cfg Config) (*cursor.Codec, error) { return cursor.New(cfg.CursorSecret) }
 
-// ensureLocalTable creates the table on a local endpoint. Deployed tables
-// belong to the CDK stack and are never created by the service.
-func ensureLocalTable(lc fx.Lifecycle, cfg Config, client *dynamodb.Client, log *zap.Logger) {
-	if cfg.Endpoint == "" {
+// warmBudget bounds the warm-up call. Nothing waits for it: it only keeps
+// a call that will fail anyway from running on.
+const warmBudget = 2 * time.Second
+
+// warmTable, under Lambda, starts one call to the table while the rest of
+// INIT runs, so that the first request finds the endpoint resolved and a
+// connection open. INIT never waits for it: a slow or unreachable store
+// costs INIT nothing, and the requests that meet it answer 503 as ever.
+func warmTable(cfg Config, table dynamo.Table, log *zap.Logger) {
+	if !cfg.InLambda {
 		return
 	}
-	lc.Append(fx.StartHook(func(ctx context.Context) error {
-		if err := dynamo.Layout().EnsureTable(ctx, client, cfg.TableName); err != nil {
-			return err
-		}
-		log.Info("table ready", zap.String("table", cfg.TableName), zap.String("endpoint", cfg.Endpoint))
-		return nil
-	}))
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), warmBudget)
+		defer cancel()
+		start := time.Now()
+		err := table.Warm(ctx)
+		log.Debug("dynamodb warmed", zap.Duration("took", time.Since(start)), zap.Error(err))
+	}()
 }
 
 // newStorage is the DynamoDB adapter every entity's repositories open on.
@@ -115,41 +107,3 @@ var service = fx.Options(
 		},
 	),
 )
-
-// serve hands the router to Lambda, or to a local HTTP server.
-func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, svc *resource.Service, log *zap.Logger) error {
-	if cfg.InLambda {
-		lc.Append(fx.StartHook(func() {
-			// lambda.Start never returns; it exits the process if the
-			// runtime API goes away, which is how Lambda ends an instance.
-			go lambda.Start(router.Invoke)
-		}))
-		return nil
-	}
-	handler, err := localHandler(router, svc, cfg.SwaggerUI)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Addr:              net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)),
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	lc.Append(fx.Hook{
-		OnStart: func(ctx context.Context) error {
-			ln, err := new(net.ListenConfig).Listen(ctx, "tcp", srv.Addr)
-			if err != nil {
-				return fmt.Errorf("listen: %w", err)
-			}
-			log.Info("serving", zap.String("addr", "http://"+ln.Addr().String()))
-			go func() {
-				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					log.Error("server stopped", zap.Error(err))
-				}
-			}()
-			return nil
-		},
-		OnStop: srv.Shutdown,
-	})
-	return nil
-}

@@ -751,10 +751,23 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestLambdaBinaryHasNoCDK keeps CDK and jsii out of the service binary:
-// they belong to this module only.
+// TestLambdaBinaryHasNoCDK keeps CDK and jsii out of the service binary,
+// built with the Makefile's LAMBDA_TAGS: they belong to this module only.
 func TestLambdaBinaryHasNoCDK(t *testing.T) {
-	cmd := exec.CommandContext(t.Context(), "go", "list", "-e", "-deps", "-tags", "lambda.norpc", "./bootstrap")
+	makefile, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags string
+	for line := range strings.Lines(string(makefile)) {
+		if v, ok := strings.CutPrefix(line, "LAMBDA_TAGS := "); ok {
+			tags = strings.TrimSpace(v)
+		}
+	}
+	if tags == "" {
+		t.Fatal("the Makefile sets no LAMBDA_TAGS")
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-e", "-deps", "-tags", tags, "./bootstrap")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64")
 	out, err := cmd.Output()
