@@ -60,9 +60,11 @@ var coldFunctions = []coldFunction{
 // cold request waits for) as RIE measures them, the service's ratios to
 // each baseline, and each binary's size as make build ships it (arm64).
 //
-// The order rotates every iteration, so no binary always runs first after
-// another (DynamoDB Local's JVM and the page cache keep warming). ns/op is
-// suppressed: an iteration's wall time is mostly starting and stopping RIE.
+// The order rotates every iteration, so that no binary always goes first
+// or always follows the same one: what drifts during a run (DynamoDB
+// Local's JVM warming, the machine's other load) falls on all three alike.
+// Ratios are of the medians. ns/op is suppressed: an iteration's wall time
+// is mostly starting, polling and stopping RIE, which is not a cold start.
 func BenchmarkColdStart(b *testing.B) {
 	rie := lookRIE(b)
 	bins := buildColdFunctions(b, runtime.GOOS, runtime.GOARCH)
@@ -99,7 +101,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.ReportMetric(ms(s.init), f.name+"-init-ms")
 		b.ReportMetric(ms(s.first), f.name+"-first-ms")
 		b.ReportMetric(ms(s.total), f.name+"-total-ms")
-		b.ReportMetric(mib(sizes[f.name]), f.name+"-MB") // MiB (2^20 bytes), as the README counts
+		b.ReportMetric(mib(sizes[f.name]), f.name+"-MB") // in MiB (2^20 bytes), whatever the unit says
 	}
 	// Ratios of the medians: what the service costs over each floor.
 	ratio := func(x, y time.Duration) float64 { return float64(x) / float64(y) }
@@ -113,7 +115,7 @@ func BenchmarkColdStart(b *testing.B) {
 	// Four lines: go test keeps only the first ten lines a benchmark logs,
 	// over all its runs, and -benchtime Nx runs it twice (N=1, then N).
 	var out strings.Builder
-	fmt.Fprintf(&out, "medians of %d cold starts each, as aws-lambda-rie reports them; sizes as make build ships them (linux/arm64):", b.N)
+	fmt.Fprintf(&out, "cold starts: %d of each; medians as aws-lambda-rie reports them; sizes as make build ships them (linux/arm64):", b.N)
 	for _, f := range coldFunctions {
 		s := med[f.name]
 		fmt.Fprintf(&out, "\n%-8s INIT %7.2f ms  first %7.2f ms  total %7.2f ms  %9d bytes (%5.2f MiB)",
