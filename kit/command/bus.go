@@ -42,9 +42,13 @@ type Middleware func(name string, next Next) Next
 type Bus struct {
 	validate *validator.Validate
 	// reasons is registered on validate only: a FieldError is translated by
-	// the validator that produced it, so the two must stay paired.
-	reasons    ut.Translator
-	middleware []Middleware
+	// the validator that produced it, so the two must stay paired. It is
+	// registered when a command first fails validation: registering costs
+	// more than the rest of NewBus, at every cold start, and most requests
+	// never need a reason. Only reason reads it, after the Once.
+	reasonsOnce sync.Once
+	reasons     ut.Translator
+	middleware  []Middleware
 
 	mu       sync.RWMutex
 	handlers map[reflect.Type]Next
@@ -53,17 +57,13 @@ type Bus struct {
 // NewBus returns a bus that validates commands with the kit's validator and
 // wraps handlers in middleware, outermost first.
 //
-// NewBus panics if the English reasons cannot be registered. That happens
-// only when their fixed texts are malformed, a programming error that every
-// test constructing a bus catches, so it is not worth an error return that
-// every caller would have to thread through.
+// The first command that fails validation panics if the English reasons
+// cannot be registered. That happens only when their fixed texts are
+// malformed, a programming error that the package's reason tests catch, so
+// it is not worth an error return that every caller would have to thread
+// through.
 func NewBus(middleware ...Middleware) *Bus {
-	v := NewValidator()
-	reasons, err := registerReasons(v)
-	if err != nil {
-		panic(err)
-	}
-	return &Bus{validate: v, reasons: reasons, middleware: middleware, handlers: map[reflect.Type]Next{}}
+	return &Bus{validate: NewValidator(), middleware: middleware, handlers: map[reflect.Type]Next{}}
 }
 
 // Register makes h the handler for commands of type C. Registering a second
@@ -271,6 +271,13 @@ func (r contractReason) translate(trans ut.Translator, f validator.FieldError) s
 // reason explains a failed tag in words a client can act on. The field is
 // reported beside the reason, so the reason leaves it out.
 func (b *Bus) reason(f validator.FieldError) string {
+	b.reasonsOnce.Do(func() {
+		reasons, err := registerReasons(b.validate)
+		if err != nil {
+			panic(err)
+		}
+		b.reasons = reasons
+	})
 	msg := f.Translate(b.reasons)
 	if msg == f.Error() {
 		// No translation for the tag (or it failed): f.Error() would leak

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -455,6 +456,31 @@ func TestReasons(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFirstReasonsRace fails validation on a new bus from several
+// goroutines at once: the reasons are registered when the first is needed,
+// once, and every caller gets them (run with -race, as make test does).
+func TestFirstReasonsRace(t *testing.T) {
+	bus := command.NewBus()
+	cmd := validReasons()
+	cmd.Bio = " "
+	got := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			var verr *kit.ValidationError
+			if errors.As(bus.Validate(cmd), &verr) && len(verr.Fields) == 1 {
+				got[i] = verr.Fields[0].Reason
+			}
+		})
+	}
+	wg.Wait()
+	for i, r := range got {
+		if r != "must not be blank" {
+			t.Errorf("caller %d got reason %q, want %q", i, r, "must not be blank")
+		}
 	}
 }
 
