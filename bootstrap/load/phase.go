@@ -75,7 +75,7 @@ func (p phase) run(ctx context.Context, targets []*target, verbose io.Writer) ([
 				return nil, err
 			}
 			if verbose != nil {
-				fmt.Fprintf(verbose, "  %s round %d, %-8s %6d requests %7.1f ok/s  p50 %s  p99 %s\n", p.name, i+1, targets[k].name,
+				fmt.Fprintf(verbose, "  %s round %d, %-8s %6d requests %7.1f ok req/s  p50 %s  p99 %s\n", p.name, i+1, targets[k].name,
 					round.Requests, round.Throughput, ms(round.Latencies.P50), ms(round.Latencies.P99))
 			}
 		}

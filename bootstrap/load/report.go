@@ -31,7 +31,7 @@ func printPhase(out io.Writer, p phase, m mix, svc, base *tally) {
 	fmt.Fprintf(out, "\n== %s: %s; %v per target in %d rounds of %v, taking turns\n",
 		p.name, load, p.round*time.Duration(p.rounds()), p.rounds(), p.round)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\trequests\tok/s\tp50\tp99\t4xx\t5xx\tother\t")
+	fmt.Fprintln(tw, "\trequests\tok req/s\tp50\tp99\t4xx\t5xx\tother\t")
 	for _, row := range []struct {
 		name string
 		t    *tally
@@ -117,7 +117,7 @@ func evaluate(fixed, saturated []*tally) []check {
 		{fiveXX == 0 && unanswered == 0, fmt.Sprintf(
 			"service: 0 5xx and every request answered (5xx: %d, unanswered: %d)", fiveXX, unanswered)},
 		{tput >= minThroughputRatio, fmt.Sprintf(
-			"saturation throughput: service %.2fx the baseline's (%.1f vs %.1f ok/s), target >= %.2fx",
+			"saturation throughput: service %.2fx the baseline's (%.1f vs %.1f ok req/s), target >= %.2fx",
 			tput, svcSat.throughput(), baseSat.throughput(), minThroughputRatio)},
 		{p99 <= maxP99Ratio, fmt.Sprintf(
 			"saturation p99: service %.2fx the baseline's (%s vs %s), target <= %.2fx",
