@@ -121,6 +121,7 @@ func (p phase) attack(ctx context.Context, t *target, into *tally) (*vegeta.Metr
 	// Throughput is over the time the target was loaded: the rounds'
 	// own spans, not the phase's, which includes the other's rounds.
 	into.active += round.Duration + round.Wait
+	into.rounds = append(into.rounds, round.Throughput)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", p.name, t.name, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,6 +43,7 @@ func printPhase(out io.Writer, p phase, m mix, svc, base *tally) {
 	fmt.Fprintf(tw, "service/baseline\t\t%s\t%s\t%s\t\t\t\t\n", ratio(svc.throughput(), base.throughput()),
 		ratio(float64(svc.p50()), float64(base.p50())), ratio(float64(svc.p99()), float64(base.p99())))
 	_ = tw.Flush()
+	printSpread(out, svc, base)
 	printCPU(out, svc, base)
 	printOps(out, m, svc, base)
 	for _, row := range []struct {
@@ -52,6 +54,30 @@ func printPhase(out io.Writer, p phase, m mix, svc, base *tally) {
 			fmt.Fprintf(out, "  %s failed: %s\n", row.name, s)
 		}
 	}
+}
+
+// printSpread shows how the throughput ratio varies from one pair of
+// rounds to the next (the two rounds of a pair run back to back): the
+// noise a ratio for the whole phase should be read against.
+func printSpread(out io.Writer, svc, base *tally) {
+	n := min(len(svc.rounds), len(base.rounds))
+	if n < 2 {
+		return
+	}
+	ratios := make([]float64, 0, n)
+	for i := range n {
+		if base.rounds[i] > 0 {
+			ratios = append(ratios, svc.rounds[i]/base.rounds[i])
+		}
+	}
+	if len(ratios) < 2 {
+		return
+	}
+	slices.Sort(ratios)
+	k := len(ratios)
+	median := (ratios[(k-1)/2] + ratios[k/2]) / 2
+	fmt.Fprintf(out, "  ok req/s ratio round by round: min %.2fx, median %.2fx, max %.2fx (%d pairs)\n",
+		ratios[0], median, ratios[k-1], k)
 }
 
 // printCPU shows the CPU time each server spends per request, and the

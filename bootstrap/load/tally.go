@@ -17,6 +17,8 @@ type tally struct {
 	// active is the time the target was under load: the sum of its
 	// rounds' spans, first request sent to last response in.
 	active time.Duration
+	// rounds is each round's throughput, in order.
+	rounds []float64
 	// ok are 2xx and 3xx; clientErr 4xx; serverErr 5xx; other, requests
 	// with no HTTP answer (refused, reset, timed out).
 	ok, clientErr, serverErr, other uint64
