@@ -126,8 +126,20 @@ $(BENCHSTAT):
 
 .PHONY: bench
 bench: $(DDB_STAMP) $(BENCHSTAT) ## Run the benchmarks 6 times; print medians of each call and of its ratio to a baseline.
-	go test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(LOCAL)/bench.txt
+	go test -run '^$$' -bench . -skip ColdStart -benchmem -count 6 ./... | tee $(LOCAL)/bench.txt
 	$(BENCHSTAT) $(LOCAL)/bench.txt
+
+COLD_STARTS ?= 15
+
+.PHONY: bench-cold
+bench-cold: $(DDB_STAMP) $(RIE) ## Start the function and two baselines COLD_STARTS times each under aws-lambda-rie; print INIT and first-invoke medians and ratios.
+	go test -run '^$$' -bench ColdStart -benchtime $(COLD_STARTS)x -count 1 ./bootstrap | tee $(LOCAL)/bench-cold.txt
+
+LOAD_FLAGS ?=
+
+.PHONY: load
+load: $(DDB_STAMP) ## Load-test the service against a hand-written net/http baseline on loopback (about 2.5 min; LOAD_FLAGS=-short for a smoke run).
+	go run ./bootstrap/load $(LOAD_FLAGS) | tee $(LOCAL)/load.txt
 
 include infra/infra.mk
 

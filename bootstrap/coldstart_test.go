@@ -75,7 +75,7 @@ func BenchmarkColdStart(b *testing.B) {
 	sizes := binarySizes(b, buildColdFunctions(b, "linux", "arm64"))
 	// ddb.NewTable is dynamo.Layout().EnsureTable under a fresh name.
 	table := ddb.NewTable(b)
-	warmTable(b, table.Name)
+	readTable(b, table.Name)
 	env := coldEnv(b, table.Name)
 
 	// Durations per function, in iteration order.
@@ -165,11 +165,11 @@ func binarySizes(tb testing.TB, bins map[string]string) map[string]int64 {
 	return sizes
 }
 
-// warmTable reads a missing item from table. DynamoDB Local answers the
+// readTable reads a missing item from table. DynamoDB Local answers the
 // first requests for a new table several times slower than the rest: that
 // is the emulator warming, not a cold start, and it would fall on the first
 // cold start of iteration 0, always the service's.
-func warmTable(tb testing.TB, table string) {
+func readTable(tb testing.TB, table string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

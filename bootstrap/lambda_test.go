@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -110,6 +111,7 @@ func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
 		"AWS_ACCESS_KEY_ID=emulator",
 		"AWS_SECRET_ACCESS_KEY=emulator",
 		"AWS_SESSION_TOKEN=emulator",
+		"AWS_CA_BUNDLE=", // the machine's, if any, is not the function's
 		"AWS_REGION=us-east-1",
 		"CURSOR_SECRET=emulator-test-cursor-signing-key",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
@@ -361,10 +363,24 @@ func (e *emulator) initDuration(t *testing.T) time.Duration {
 	return time.Duration(ms * float64(time.Millisecond))
 }
 
-// TestLambdaStartsWithStoreDown starts the function while DynamoDB hangs.
-// INIT warms the connection, but must not wait for it: the function starts,
-// answers 503 with Retry-After inside its deadline, and serves once the
-// store is back.
+// tlsEndpoint serves h over TLS, as DynamoDB's real endpoints are served,
+// and returns its URL and the environment that makes a function trust it.
+func tlsEndpoint(t *testing.T, h http.Handler) (endpoint, caBundle string) {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(bundle, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, "AWS_CA_BUNDLE=" + bundle
+}
+
+// TestLambdaStartsWithStoreDown starts the function while DynamoDB, behind
+// TLS, hangs. INIT warms the connection, but must not wait for it: the
+// function starts, answers 503 with Retry-After inside its deadline, and
+// serves once the store is back.
 func TestLambdaStartsWithStoreDown(t *testing.T) {
 	target, err := url.Parse(ddb.Endpoint())
 	if err != nil {
@@ -372,10 +388,9 @@ func TestLambdaStartsWithStoreDown(t *testing.T) {
 	}
 	hp := &hangingProxy{proxy: httputil.NewSingleHostReverseProxy(target)}
 	hp.hang.Store(true) // the warm-up is a GetItem: it hangs too
-	proxy := httptest.NewServer(hp)
-	t.Cleanup(proxy.Close)
+	endpoint, bundle := tlsEndpoint(t, hp)
 	table := ddb.NewTable(t)
-	e := startEmulator(t, table.Name, "AWS_ENDPOINT_URL_DYNAMODB="+proxy.URL, "AWS_LAMBDA_FUNCTION_TIMEOUT=3", "LOG_LEVEL=debug")
+	e := startEmulator(t, table.Name, "AWS_ENDPOINT_URL_DYNAMODB="+endpoint, bundle, "AWS_LAMBDA_FUNCTION_TIMEOUT=3", "LOG_LEVEL=debug")
 
 	const missing = "/products/00000000-0000-7000-8000-000000000001"
 	resp := e.invoke(t, event("GET", missing, "", nil, nil))
@@ -396,26 +411,44 @@ func TestLambdaStartsWithStoreDown(t *testing.T) {
 	}
 }
 
-// TestLambdaWarmsTheStore checks that INIT's warm-up call reaches the
-// table, with the function's own credentials and endpoint.
-func TestLambdaWarmsTheStore(t *testing.T) {
-	table := ddb.NewTable(t)
-	e := startEmulator(t, table.Name, "LOG_LEVEL=debug")
-	if resp := e.invoke(t, event("GET", "/products/00000000-0000-7000-8000-000000000001", "", nil, nil)); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("get: %d %s", resp.StatusCode, resp.Body)
+// TestLambdaWarmsOverTLS checks that INIT's warm-up call reaches the table,
+// with the function's own credentials and endpoint, when there is a
+// handshake to save, and is not made over plain HTTP.
+func TestLambdaWarmsOverTLS(t *testing.T) {
+	target, err := url.Parse(ddb.Endpoint())
+	if err != nil {
+		t.Fatal(err)
 	}
-	var warmed struct {
-		Msg   string
-		Error string
+	endpoint, bundle := tlsEndpoint(t, httputil.NewSingleHostReverseProxy(target))
+	tests := []struct {
+		name   string
+		env    []string
+		warmed bool
+	}{
+		{"over TLS", []string{"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, bundle}, true},
+		{"over plain HTTP", nil, false},
 	}
-	for line := range strings.Lines(e.out.String()) {
-		if strings.Contains(line, `"msg":"dynamodb warmed"`) {
-			if err := json.Unmarshal([]byte(line), &warmed); err != nil {
-				t.Fatalf("%v: %s", err, line)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			table := ddb.NewTable(t)
+			e := startEmulator(t, table.Name, append(tt.env, "LOG_LEVEL=debug")...)
+			if resp := e.invoke(t, event("GET", "/products/00000000-0000-7000-8000-000000000001", "", nil, nil)); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("get: %d %s", resp.StatusCode, resp.Body)
 			}
-		}
-	}
-	if warmed.Msg == "" || warmed.Error != "" {
-		t.Errorf("warm-up: %+v, want a logged warm-up without error", warmed)
+			var warmed struct {
+				Msg   string
+				Error string
+			}
+			for line := range strings.Lines(e.out.String()) {
+				if strings.Contains(line, `"msg":"dynamodb warmed"`) {
+					if err := json.Unmarshal([]byte(line), &warmed); err != nil {
+						t.Fatalf("%v: %s", err, line)
+					}
+				}
+			}
+			if got := warmed.Msg != "" && warmed.Error == ""; got != tt.warmed {
+				t.Errorf("warm-up: %+v, want a logged warm-up without error: %v", warmed, tt.warmed)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,11 +74,15 @@ func newCursorCodec(cfg Config) (*cursor.Codec, error) { return cursor.New(cfg.C
 const warmBudget = 2 * time.Second
 
 // warmTable, under Lambda, starts one call to the table while the rest of
-// INIT runs, so that the first request finds the endpoint resolved and a
-// connection open. INIT never waits for it: a slow or unreachable store
-// costs INIT nothing, and the requests that meet it answer 503 as ever.
-func warmTable(cfg Config, table dynamo.Table, log *zap.Logger) {
-	if !cfg.InLambda {
+// INIT runs, so that the first request finds a connection open: DNS, TCP
+// and TLS take round trips that INIT's own work can overlap. Only over TLS:
+// on a plain-HTTP endpoint such as DynamoDB Local there is no handshake to
+// save, and on a function's fraction of a vCPU the call's own work would
+// only compete with INIT's (measured: a few percent slower cold starts on
+// loopback). INIT never waits for it, so a slow or unreachable store costs
+// INIT nothing, and the requests that meet it answer 503 as ever.
+func warmTable(cfg Config, client *dynamodb.Client, table dynamo.Table, log *zap.Logger) {
+	if !cfg.InLambda || !overTLS(client.Options()) {
 		return
 	}
 	go func() {
@@ -87,6 +92,12 @@ func warmTable(cfg Config, table dynamo.Table, log *zap.Logger) {
 		err := table.Warm(ctx)
 		log.Debug("dynamodb warmed", zap.Duration("took", time.Since(start)), zap.Error(err))
 	}()
+}
+
+// overTLS reports whether the client's calls go over HTTPS: AWS's own
+// endpoints always do, an override says so in its scheme.
+func overTLS(o dynamodb.Options) bool {
+	return o.BaseEndpoint == nil || strings.HasPrefix(strings.ToLower(*o.BaseEndpoint), "https://")
 }
 
 // newStorage is the DynamoDB adapter every entity's repositories open on.

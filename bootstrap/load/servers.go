@@ -74,8 +74,8 @@ func (s *servers) start(ctx context.Context, logLevel string) error {
 	if s.service, err = s.launch(ctx, "service", service, ports[0],
 		"TABLE_NAME=load-service-"+suffix,
 		"SWAGGER_UI_DIR="+filepath.Join(root, ".local", "node_modules", "swagger-ui-dist"), // as make run sets it
-		// The service logs a line per request at info; at warn it logs
-		// only failures, as the baseline does.
+		// The service logs a line per request at info, as under make run;
+		// at warn it logs only failures, as the baseline does.
 		"LOG_LEVEL="+logLevel); err != nil {
 		return err
 	}

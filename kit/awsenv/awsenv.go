@@ -12,12 +12,17 @@ package awsenv
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -30,7 +35,9 @@ import (
 //     (the client's SDK id in upper case, spaces as underscores, so
 //     AWS_ENDPOINT_URL_DYNAMODB), else AWS_ENDPOINT_URL, both ignored when
 //     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true;
-//   - AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT.
+//   - AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT;
+//   - AWS_CA_BUNDLE, a PEM file of the certificate authorities to trust
+//     instead of the system's, as the SDK reads it.
 //
 // A missing region or key is an error, so a misconfigured function fails
 // at cold start rather than on its first call.
@@ -53,6 +60,13 @@ func Config(getenv func(string) string) (aws.Config, error) {
 			errs = append(errs, err)
 		}
 	}
+	var roots *x509.CertPool
+	if path := getenv("AWS_CA_BUNDLE"); path != "" {
+		var err error
+		if roots, err = caBundle(path); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return aws.Config{}, fmt.Errorf("awsenv: %w", err)
 	}
@@ -61,12 +75,33 @@ func Config(getenv func(string) string) (aws.Config, error) {
 		Credentials:   credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN")),
 		ConfigSources: []any{src},
 	}
+	if roots != nil {
+		cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			if tr.TLSClientConfig == nil {
+				tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			tr.TLSClientConfig.RootCAs = roots
+		})
+	}
 	if ignore, _, _ := src.flag(envIgnoreEndpoints); !ignore {
 		if u := getenv("AWS_ENDPOINT_URL"); u != "" {
 			cfg.BaseEndpoint = aws.String(u)
 		}
 	}
 	return cfg, nil
+}
+
+// caBundle reads the PEM file at path into a pool of its certificates.
+func caBundle(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // The variables read as booleans.

@@ -2,8 +2,13 @@ package awsenv_test
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +49,8 @@ func TestConfigRejects(t *testing.T) {
 		{"no secret", map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID"}, []string{"AWS_SECRET_ACCESS_KEY"}},
 		{"bad fips flag", lambdaEnv(map[string]string{"AWS_USE_FIPS_ENDPOINT": "yes"}), []string{`AWS_USE_FIPS_ENDPOINT="yes"`}},
 		{"bad ignore flag", lambdaEnv(map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "1x"}), []string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"}},
+		{"missing CA bundle", lambdaEnv(map[string]string{"AWS_CA_BUNDLE": "/no/such/bundle.pem"}), []string{"AWS_CA_BUNDLE"}},
+		{"CA bundle without PEM", lambdaEnv(map[string]string{"AWS_CA_BUNDLE": "awsenv_test.go"}), []string{"holds no PEM certificate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,6 +188,49 @@ func TestEndpointFlags(t *testing.T) {
 			}
 			if got := aws.ToString(o.BaseEndpoint); got != tt.wantEndpoint {
 				t.Errorf("base endpoint = %q, want %q", got, tt.wantEndpoint)
+			}
+		})
+	}
+}
+
+// TestCABundle calls a TLS endpoint whose certificate only the bundle
+// vouches for: trusted with AWS_CA_BUNDLE, refused without it.
+func TestCABundle(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(bundle, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		bundle  string
+		trusted bool
+	}{
+		{"with the bundle", bundle, true},
+		{"without", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := awsenv.Config(env(lambdaEnv(map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": srv.URL, "AWS_CA_BUNDLE": tt.bundle})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+			_, err = client.GetItem(context.Background(), &dynamodb.GetItemInput{
+				TableName: aws.String("t"),
+				Key:       map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "x"}},
+			})
+			var unknown x509.UnknownAuthorityError
+			switch {
+			case tt.trusted && err != nil:
+				t.Errorf("GetItem over TLS with the bundle: %v", err)
+			case !tt.trusted && !errors.As(err, &unknown):
+				t.Errorf("GetItem without the bundle = %v, want an unknown authority error", err)
 			}
 		})
 	}
