@@ -30,7 +30,6 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
-	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
 	"github.com/lambdakit/lambdakit/kit/problem"
 )
 
@@ -70,7 +69,7 @@ var coldFunctions = []coldFunction{
 // Ratios are of the medians. ns/op is suppressed: an iteration's wall time
 // is mostly starting, polling and stopping RIE, which is not a cold start.
 func BenchmarkColdStart(b *testing.B) {
-	rie := lookRIE(b)
+	rie := findRIE(b)
 	bins := buildColdFunctions(b, runtime.GOOS, runtime.GOARCH)
 	sizes := binarySizes(b, buildColdFunctions(b, "linux", "arm64"))
 	// ddb.NewTable is dynamo.Layout().EnsureTable under a fresh name.
@@ -230,7 +229,7 @@ var (
 // request; so waiting for it to listen costs nothing measured.
 func coldStart(b *testing.B, rie string, f coldFunction, bin string, env []string) (init, first time.Duration) {
 	b.Helper()
-	invokePort, apiPort := benchPort(b), benchPort(b)
+	invokePort, apiPort := freePort(b), freePort(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, rie,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
@@ -388,32 +387,3 @@ func median(ds []time.Duration) time.Duration {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func mib(bytes int64) float64 { return float64(bytes) / (1 << 20) }
-
-// lookRIE is findRIE for benchmarks, which findRIE's *testing.T excludes.
-func lookRIE(tb testing.TB) string {
-	tb.Helper()
-	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
-		return p
-	}
-	if root, err := dynamotest.ModuleRoot(); err == nil {
-		p := filepath.Join(root, ".local", "bin", "aws-lambda-rie")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	p, err := exec.LookPath("aws-lambda-rie")
-	if err != nil {
-		tb.Fatal("aws-lambda-rie is not installed; `make test` installs it under .local/bin")
-	}
-	return p
-}
-
-// benchPort is freePort for benchmarks.
-func benchPort(tb testing.TB) int {
-	tb.Helper()
-	p, err := dynamotest.FreePort()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p
-}

@@ -260,8 +260,10 @@ func TestLambdaRuntime(t *testing.T) {
 	}
 }
 
-func findRIE(t *testing.T) string {
-	t.Helper()
+// findRIE locates aws-lambda-rie: $AWS_LAMBDA_RIE, then the one make
+// installs, then $PATH.
+func findRIE(tb testing.TB) string {
+	tb.Helper()
 	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
 		return p
 	}
@@ -273,16 +275,17 @@ func findRIE(t *testing.T) string {
 	}
 	p, err := exec.LookPath("aws-lambda-rie")
 	if err != nil {
-		t.Fatal("aws-lambda-rie is not installed; `make test` installs it under .local/bin")
+		tb.Fatal("aws-lambda-rie is not installed; `make test` installs it under .local/bin")
 	}
 	return p
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
+// freePort is a port nothing listens on.
+func freePort(tb testing.TB) int {
+	tb.Helper()
 	p, err := dynamotest.FreePort()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return p
 }
