@@ -41,4 +41,12 @@ func TestFunctionBuildLeavesOut(t *testing.T) {
 			t.Errorf("the function build links %s: %s", tt.pkg, tt.why)
 		}
 	}
+	// The CDK and jsii belong to the infra module alone.
+	for _, d := range deps {
+		for _, cdk := range []string{"aws-cdk-go", "jsii-runtime-go", "constructs-go", "cdk-nag-go"} {
+			if strings.Contains(d, cdk) {
+				t.Errorf("the function build links %s: the CDK app's, not the function's", d)
+			}
+		}
+	}
 }

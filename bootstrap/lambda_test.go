@@ -7,18 +7,22 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,12 +61,13 @@ func TestLambdaTagsMatchMakefile(t *testing.T) {
 	}
 }
 
-// emulator is the real bootstrap binary running under the Lambda Runtime
-// Interface Emulator, which speaks the Lambda runtime API to it exactly as
-// the Lambda service does.
+// emulator is a function binary running under the Lambda Runtime Interface
+// Emulator, which speaks the Lambda runtime API to it exactly as the Lambda
+// service does.
 type emulator struct {
-	url string
-	out *lockedBuffer
+	url  string // where invocations are posted
+	out  *lockedBuffer
+	stop func() // stops RIE, which stops the function, and waits for it
 }
 
 // lockedBuffer collects the emulator's output, which os/exec writes from
@@ -84,87 +89,170 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// startEmulator builds the binary as `make build` does (for this machine's
-// architecture, so it runs here) and starts it under aws-lambda-rie on free
-// ports, against table on DynamoDB Local. extraEnv overrides the defaults.
-func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
-	t.Helper()
-	rie := findRIE(t)
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-tags", lambdaTags, "-trimpath", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build bootstrap: %v\n%s", err, out)
+// servicePkg is the function make build ships.
+const servicePkg = "github.com/lambdakit/lambdakit/bootstrap"
+
+// buildFunctions builds each package for goos/goarch as make build builds
+// the service, in one go command, and returns the binaries by package.
+func buildFunctions(tb testing.TB, goos, goarch string, pkgs ...string) map[string]string {
+	tb.Helper()
+	dir := tb.TempDir()
+	args := []string{"build", "-tags", lambdaTags, "-trimpath", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
+	bins := make(map[string]string)
+	for _, pkg := range pkgs {
+		args = append(args, pkg)
+		bins[pkg] = filepath.Join(dir, path.Base(pkg))
 	}
-	invokePort, apiPort := freePort(t), freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, rie,
-		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
-		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
-		bin)
-	// The environment a deployed function gets: the role's credentials as
-	// variables, and the SDK's standard endpoint override standing in for
-	// the real DynamoDB. The table exists already, as the stack's does.
-	cmd.Env = append(os.Environ(),
-		"TABLE_NAME="+table,
-		"AWS_ENDPOINT_URL_DYNAMODB="+ddb.Endpoint(),
-		"AWS_ACCESS_KEY_ID=emulator",
-		"AWS_SECRET_ACCESS_KEY=emulator",
-		"AWS_SESSION_TOKEN=emulator",
-		"AWS_CA_BUNDLE=", // the machine's, if any, is not the function's
+	build := exec.Command("go", args...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("build for %s/%s: %v\n%s", goos, goarch, err, out)
+	}
+	return bins
+}
+
+// functionEnv is the whole environment of RIE and so of the function: what
+// a deployed function gets, and nothing from this process but PATH and
+// HOME. Credentials are dummies (DynamoDB Local takes any), the endpoint is
+// the SDK's standard per-service variable, and the AWS config files point
+// nowhere so no local profile leaks in. DYNAMODB_ENDPOINT stays unset: a
+// deployed function never creates its table, which exists already.
+func functionEnv(tb testing.TB, table string) []string {
+	nowhere := filepath.Join(tb.TempDir(), "no-aws-config")
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"AWS_CONFIG_FILE=" + nowhere,
+		"AWS_SHARED_CREDENTIALS_FILE=" + nowhere,
+		"TABLE_NAME=" + table,
 		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=AKIAEMULATORTEST0000",
+		"AWS_SECRET_ACCESS_KEY=emulator-test-dummy-secret",
+		"AWS_SESSION_TOKEN=emulator-test-dummy-token",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint(),
 		"CURSOR_SECRET=emulator-test-cursor-signing-key",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 		"LOG_LEVEL=info",
-	)
-	cmd.Env = append(cmd.Env, extraEnv...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start aws-lambda-rie: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("emulator output:\n%s", out)
-		}
-	})
-	e := &emulator{url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", invokePort), out: out}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		conn, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", invokePort))
-		if err == nil {
-			conn.Body.Close()
-			return e
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("emulator did not listen: %v\n%s", err, out)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// invoke sends one API Gateway event and decodes the proxy response.
-func (e *emulator) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+// runEmulator starts bin under aws-lambda-rie on free ports, with exactly
+// env, and waits until it listens. RIE runs INIT when the first invocation
+// arrives, as Lambda does on a cold request.
+func runEmulator(tb testing.TB, bin string, env []string) *emulator {
+	tb.Helper()
+	invokePort, apiPort := freePort(tb), freePort(tb)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, findRIE(tb),
+		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
+		bin)
+	cmd.Env = env
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	// SIGTERM lets RIE stop the function itself; SIGKILL would orphan it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		cancel()
+		tb.Fatalf("start aws-lambda-rie: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	e := &emulator{
+		url:  fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", invokePort),
+		out:  out,
+		stop: func() { cancel(); <-exited },
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(invokePort)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return e
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("aws-lambda-rie exited before listening:\n%s", out)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			e.stop()
+			tb.Fatalf("aws-lambda-rie did not listen: %v\n%s", err, out)
+		}
+	}
+}
+
+// startEmulator builds the binary as `make build` does (for this machine's
+// architecture, so it runs here) and starts it under aws-lambda-rie, as a
+// deployed function against table on DynamoDB Local. extraEnv overrides
+// functionEnv.
+func startEmulator(t *testing.T, table string, extraEnv ...string) *emulator {
 	t.Helper()
+	bin := buildFunctions(t, runtime.GOOS, runtime.GOARCH, servicePkg)[servicePkg]
+	e := runEmulator(t, bin, append(functionEnv(t, table), extraEnv...))
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			t.Logf("emulator output:\n%s", e.out)
+		}
+	})
+	return e
+}
+
+// post sends one API Gateway event and decodes the proxy response.
+func (e *emulator) post(ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	body, err := json.Marshal(ev)
 	if err != nil {
-		t.Fatal(err)
+		return events.APIGatewayProxyResponse{}, err
 	}
 	client := &http.Client{Timeout: time.Minute} // an invocation must never hang the suite
 	resp, err := client.Post(e.url, "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("invoke: %v", err)
+		return events.APIGatewayProxyResponse{}, err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out events.APIGatewayProxyResponse
-	if err := json.Unmarshal(raw, &out); err != nil || out.StatusCode == 0 {
-		t.Fatalf("invoke %s %s: not a proxy response (%v): %s", ev.HTTPMethod, ev.Path, err, raw)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
 	}
-	return out
+	var out events.APIGatewayProxyResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return out, fmt.Errorf("not a proxy response (%w): %s", err, raw)
+	}
+	if out.StatusCode == 0 {
+		return out, fmt.Errorf("not a proxy response: %s", raw)
+	}
+	return out, nil
+}
+
+// invoke is post for tests, which stop at any failure.
+func (e *emulator) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := e.post(ev)
+	if err != nil {
+		t.Fatalf("invoke %s %s: %v", ev.HTTPMethod, ev.Path, err)
+	}
+	return resp
+}
+
+// RIE's own log lines for the init phase and an invocation's runtime part:
+//
+//	... [INFO] (rapid) INIT REPORT(durationMs: 13.474000)
+//	... [INFO] (rapid) INVOKE RTDONE(status: success, produced bytes: 0, duration: 1.830000ms)
+var (
+	initReport   = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+	invokeRTDone = regexp.MustCompile(`INVOKE RTDONE\(status: (\w+),[^)]*duration: ([0-9.]+)ms\)`)
+)
+
+// msDuration parses RIE's milliseconds.
+func msDuration(tb testing.TB, s string) time.Duration {
+	tb.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		tb.Fatalf("RIE duration %q: %v", s, err)
+	}
+	return time.Duration(v * float64(time.Millisecond))
 }
 
 func event(method, path, body string, headers map[string]string, query map[string]string) events.APIGatewayProxyRequest {
@@ -355,15 +443,11 @@ func TestLambdaDeadline(t *testing.T) {
 // figure Lambda logs as Init Duration.
 func (e *emulator) initDuration(t *testing.T) time.Duration {
 	t.Helper()
-	m := regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`).FindStringSubmatch(e.out.String())
+	m := initReport.FindStringSubmatch(e.out.String())
 	if m == nil {
 		t.Fatalf("the emulator reported no INIT:\n%s", e.out)
 	}
-	ms, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ms * float64(time.Millisecond))
+	return msDuration(t, m[1])
 }
 
 // tlsEndpoint serves h over TLS, as DynamoDB's real endpoints are served,

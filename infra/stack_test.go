@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -748,41 +747,6 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
-	}
-}
-
-// TestLambdaBinaryHasNoCDK keeps CDK and jsii out of the service binary,
-// built with the Makefile's LAMBDA_TAGS: they belong to this module only.
-func TestLambdaBinaryHasNoCDK(t *testing.T) {
-	makefile, err := os.ReadFile("../Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tags string
-	for line := range strings.Lines(string(makefile)) {
-		if v, ok := strings.CutPrefix(line, "LAMBDA_TAGS := "); ok {
-			tags = strings.TrimSpace(v)
-		}
-	}
-	if tags == "" {
-		t.Fatal("the Makefile sets no LAMBDA_TAGS")
-	}
-	cmd := exec.CommandContext(t.Context(), "go", "list", "-e", "-deps", "-tags", tags, "./bootstrap")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/lambdakit/lambdakit/kit/dynamo") {
-		t.Fatalf("go list -deps ./bootstrap = %d packages without kit/dynamo: not the service", len(deps))
-	}
-	for _, d := range deps {
-		if strings.Contains(d, "aws-cdk-go") || strings.Contains(d, "jsii-runtime-go") ||
-			strings.Contains(d, "constructs-go") || strings.Contains(d, "cdk-nag-go") {
-			t.Errorf("the service binary depends on %s", d)
-		}
 	}
 }
 
