@@ -128,6 +128,8 @@ type Storage interface {
 	// kind together, in one query. The page's Next token continues the
 	// parent's collection listing of that kind.
 	GetWith(ctx context.Context, prototype Entity, id string, child Child, size int) (Versioned[Entity], Page[Entity], error)
+	// Begin starts a unit of work on the store.
+	Begin() Unit
 }
 
 // RepositoryOf opens the repository of T on s; see Storage.Open for parent.
@@ -142,7 +144,7 @@ func GetWith[P Entity, C Child](ctx context.Context, s Storage, id string, size 
 	if err != nil {
 		return Versioned[P]{}, Page[C]{}, err
 	}
-	return Versioned[P]{Entity: v.Entity.(P), Version: v.Version}, pageOf[C](page), nil
+	return Versioned[P]{Entity: v.Entity.(P), Version: v.Version, Revision: v.Revision}, pageOf[C](page), nil
 }
 
 // CheckGetWith is what every Storage.GetWith requires of its arguments: a
@@ -189,7 +191,7 @@ func versioned[T Entity](v Versioned[Entity], err error) (Versioned[T], error) {
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	return Versioned[T]{Entity: v.Entity.(T), Version: v.Version}, nil
+	return Versioned[T]{Entity: v.Entity.(T), Version: v.Version, Revision: v.Revision}, nil
 }
 
 func pageOf[T Entity](p Page[Entity]) Page[T] {
@@ -211,6 +213,9 @@ const AnyVersion Version = 0
 type Versioned[T any] struct {
 	Entity  T
 	Version Version
+	// Revision counts the derived writes (Patch.Derived) the entity has
+	// had, which leave Version alone: an entity tag covers both.
+	Revision int64
 }
 
 // Patch is a partial update: attributes to set and attributes to remove,
@@ -220,6 +225,16 @@ type Versioned[T any] struct {
 type Patch struct {
 	Set    map[string]any
 	Remove []string
+	// Add adds to number attributes atomically, from zero when the
+	// attribute is absent: counters that concurrent writes never lose.
+	Add map[string]int64
+	// Derived marks a write of fields the service derives from other
+	// entities' events (kit:"server" fields a consumer maintains, such as
+	// a product's review summary). It leaves the version alone, so it
+	// never makes a client's If-Match fail; it raises no event, since it
+	// only follows events already raised; and it counts a revision, which
+	// the entity tag carries, so that a cached copy is refreshed.
+	Derived bool
 }
 
 // PageRequest asks for one page of a listing.

@@ -11,6 +11,8 @@ type RequestInfo struct {
 	// Caller identifies who signed the request: the IAM user or role ARN
 	// that API Gateway verified, or "" when the request was not signed.
 	Caller string
+	// TraceID is the invocation's X-Ray trace id, or "" outside Lambda.
+	TraceID string
 }
 
 type requestInfoKey struct{}

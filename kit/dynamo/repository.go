@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/event"
 	"github.com/lambdakit/lambdakit/kit/idempotency"
 )
 
@@ -52,13 +53,33 @@ type Table struct {
 type Storage struct {
 	table  Table
 	tokens *cursor.Codec
+	stamps Stamps
 }
 
 var _ kit.Storage = (*Storage)(nil)
 
+// Option configures a Storage.
+type Option func(*Storage)
+
+// WithEventClock sets the clock that dates the events writes raise; the
+// system clock by default.
+func WithEventClock(c kit.Clock) Option { return func(s *Storage) { s.stamps.Clock = c } }
+
+// WithEventIDs sets where events' ids come from; UUIDv7s by default. Tests
+// that fix entity ids give events a sequence of their own, so that the
+// entities' ids stay where they were.
+func WithEventIDs(ids kit.IDs) Option { return func(s *Storage) { s.stamps.IDs = ids } }
+
 // NewStorage returns the storage of table, signing paging tokens with tokens.
-func NewStorage(table Table, tokens *cursor.Codec) *Storage {
-	return &Storage{table: table, tokens: tokens}
+func NewStorage(table Table, tokens *cursor.Codec, opts ...Option) *Storage {
+	s := &Storage{table: table, tokens: tokens, stamps: Stamps{Clock: kit.SystemClock{}}}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.stamps.IDs == nil {
+		s.stamps.IDs = kit.UUIDv7{Clock: s.stamps.Clock}
+	}
+	return s
 }
 
 // NewRepository returns the repository of T, an entity that is not a
@@ -69,7 +90,7 @@ func NewRepository[T kit.Entity](table Table, tokens *cursor.Codec) kit.Reposito
 
 // Open implements kit.Storage.
 func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
-	r := &repository{table: s.table, tokens: s.tokens, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
+	r := &repository{table: s.table, tokens: s.tokens, stamps: s.stamps, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
 	if c, ok := prototype.(kit.Child); ok {
 		r.parentKind, r.parent = c.ParentKind(), parent
 		_, r.listed = prototype.(kit.Listed)
@@ -83,6 +104,7 @@ func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.E
 type repository struct {
 	table      Table
 	tokens     *cursor.Codec
+	stamps     Stamps
 	typ        reflect.Type
 	kind       string
 	parentKind string // "" unless the kind is a kit.Child
@@ -139,17 +161,27 @@ func (r *repository) Get(ctx context.Context, id string) (kit.Versioned[kit.Enti
 	if err := r.scoped(); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
+	item, err := r.read(ctx, "get", id)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	return r.decode(item)
+}
+
+// read returns the stored item of id; a child's, with its parent checked
+// in the same transactional read.
+func (r *repository) read(ctx context.Context, op, id string) (map[string]types.AttributeValue, error) {
 	if !r.child() {
 		out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName: aws.String(r.table.Name), Key: r.key(id), ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return kit.Versioned[kit.Entity]{}, storeError("get", err)
+			return nil, storeError(op, err)
 		}
 		if out.Item == nil {
-			return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
+			return nil, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
 		}
-		return r.decode(out.Item)
+		return out.Item, nil
 	}
 	in := &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
 		{Get: &types.Get{TableName: aws.String(r.table.Name), Key: r.parentKey(), ProjectionExpression: aws.String("#pk"),
@@ -163,13 +195,13 @@ func (r *repository) Get(ctx context.Context, id string) (kit.Versioned[kit.Enti
 	})
 	switch {
 	case err != nil:
-		return kit.Versioned[kit.Entity]{}, storeError("get", err)
+		return nil, storeError(op, err)
 	case out.Responses[0].Item == nil:
-		return kit.Versioned[kit.Entity]{}, r.parentMissing()
+		return nil, r.parentMissing()
 	case out.Responses[1].Item == nil:
-		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
+		return nil, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
 	}
-	return r.decode(out.Responses[1].Item)
+	return out.Responses[1].Item, nil
 }
 
 // Create implements kit.Repository. The entity's put, the check that a
@@ -183,6 +215,7 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
+	_, item[AttrEvent] = r.stamps.Stamp(ctx)
 	put, err := conditionalPut(r.table, item, expression.AttributeNotExists(expression.Name(r.table.Schema.Keys.PartitionKey)))
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err
@@ -190,7 +223,10 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	created := kit.Versioned[kit.Entity]{Entity: entity, Version: 1}
 	claim := idempotency.ClaimFrom(ctx)
 	if !r.child() && claim == nil {
-		_, err = r.table.API.PutItem(ctx, putItem(put))
+		err = retryConflicts(ctx, func() (err error) {
+			_, err = r.table.API.PutItem(ctx, putItem(put))
+			return err
+		})
 		var failed *types.ConditionalCheckFailedException
 		switch {
 		case errors.As(err, &failed):
@@ -218,14 +254,17 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 		items = append(items, types.TransactWriteItem{Put: record})
 	}
 	failed, err := r.transact(ctx, "create", items)
+	claimAt := entityAt + 1
 	switch {
 	case failed == parentAt && failed >= 0:
 		return kit.Versioned[kit.Entity]{}, r.parentMissing()
 	case failed == entityAt:
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s exists: %w", r.kind, entity.EntityID(), kit.ErrConflict)
-	case claim != nil && (failed > entityAt || errors.Is(err, errTransactionConflict)):
-		// The key's record exists, or another transaction on it is in
-		// flight: either way the key is taken.
+	case claim != nil && (failed == claimAt || conflictAt(err, claimAt)):
+		// The key's record exists, or another transaction on that record
+		// is in flight: either way the key is taken. A conflict on any
+		// other item (the parent, say) says nothing about the key, and is
+		// the store being busy.
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, entity.EntityID(), idempotency.ErrKeyInUse)
 	case err != nil:
 		return kit.Versioned[kit.Entity]{}, err
@@ -255,25 +294,9 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 		}
 		upd = upd.Set(expression.Name(name), expression.Value(av))
 	}
-	for _, name := range patch.Remove {
-		if err := r.checkOwnAttribute(name); err != nil {
-			return kit.Versioned[kit.Entity]{}, err
-		}
-		upd = upd.Remove(expression.Name(name))
-	}
-	upd = upd.Add(expression.Name(AttrVersion), expression.Value(1))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(r.writeCondition(expect)).Build()
+	update, err := r.update(ctx, id, patch, expect)
 	if err != nil {
-		return kit.Versioned[kit.Entity]{}, fmt.Errorf("build update: %w", err)
-	}
-	update := &types.Update{
-		TableName:                           aws.String(r.table.Name),
-		Key:                                 r.key(id),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		return kit.Versioned[kit.Entity]{}, err
 	}
 	if r.child() {
 		if err := r.transactChild(ctx, "update", id, types.TransactWriteItem{Update: update}); err != nil {
@@ -281,15 +304,19 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 		}
 		return r.Get(ctx, id)
 	}
-	out, err := r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           update.TableName,
-		Key:                                 update.Key,
-		UpdateExpression:                    update.UpdateExpression,
-		ConditionExpression:                 update.ConditionExpression,
-		ExpressionAttributeNames:            update.ExpressionAttributeNames,
-		ExpressionAttributeValues:           update.ExpressionAttributeValues,
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
+	var out *dynamodb.UpdateItemOutput
+	err = retryConflicts(ctx, func() (err error) {
+		out, err = r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           update.TableName,
+			Key:                                 update.Key,
+			UpdateExpression:                    update.UpdateExpression,
+			ConditionExpression:                 update.ConditionExpression,
+			ExpressionAttributeNames:            update.ExpressionAttributeNames,
+			ExpressionAttributeValues:           update.ExpressionAttributeValues,
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
+		})
+		return err
 	})
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, r.writeError("update", id, err)
@@ -297,49 +324,143 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 	return r.decode(out.Attributes)
 }
 
-// Delete implements kit.Repository. Deleting an entity that is not a child
-// also deletes its whole item collection, every child of every kind: first
-// the entity itself, which makes the children unreachable (every read of a
-// child checks its parent), then the rest of its partition. If that sweep
-// is cut short, a later Delete of the same id, which answers ErrNotFound,
-// sweeps again.
-func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) error {
-	if err := r.scoped(); err != nil {
-		return err
+// update builds the write of a patch: its sets, removals and additions,
+// the version's bump and the write's event, under the check that the item
+// exists at the expected version.
+func (r *repository) update(ctx context.Context, id string, patch kit.Patch, expect kit.Version) (*types.Update, error) {
+	var upd expression.UpdateBuilder
+	for name, value := range patch.Set {
+		if err := r.checkOwnAttribute(name); err != nil {
+			return nil, err
+		}
+		av, err := EncodeValue(value)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", name, err)
+		}
+		upd = upd.Set(expression.Name(name), expression.Value(av))
 	}
-	expr, err := expression.NewBuilder().WithCondition(r.writeCondition(expect)).Build()
+	for _, name := range patch.Remove {
+		if err := r.checkOwnAttribute(name); err != nil {
+			return nil, err
+		}
+		upd = upd.Remove(expression.Name(name))
+	}
+	for name, n := range patch.Add {
+		if err := r.checkOwnAttribute(name); err != nil {
+			return nil, err
+		}
+		upd = upd.Add(expression.Name(name), expression.Value(n))
+	}
+	if patch.Derived {
+		upd = upd.Add(expression.Name(AttrRevision), expression.Value(1))
+	} else {
+		upd = upd.Add(expression.Name(AttrVersion), expression.Value(1))
+		_, stamp := r.stamps.Stamp(ctx)
+		upd = upd.Set(expression.Name(AttrEvent), expression.Value(stamp))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(r.writeCondition(expect)).Build()
 	if err != nil {
-		return fmt.Errorf("build delete condition: %w", err)
+		return nil, fmt.Errorf("build update: %w", err)
 	}
-	del := &types.Delete{
+	return &types.Update{
 		TableName:                           aws.String(r.table.Name),
 		Key:                                 r.key(id),
+		UpdateExpression:                    expr.Update(),
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
+}
+
+// Delete implements kit.Repository. The entity is read first, so that its
+// event can carry its last state: the delete, conditioned on the version
+// read, and the event's outbox item are one transaction (a change between
+// the read and the write is read again).
+//
+// Deleting an entity that is not a child also deletes its whole item
+// collection, every child of every kind: first the entity itself, which
+// makes the children unreachable (every read of a child checks its
+// parent), then the rest of its partition, each child with its own event
+// naming the entity's as its cause. If that sweep is cut short, a later
+// Delete of the same id, which answers ErrNotFound, sweeps again.
+func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) error {
+	if err := r.scoped(); err != nil {
+		return err
 	}
-	if r.child() {
-		return r.transactChild(ctx, "delete", id, types.TransactWriteItem{Delete: del})
-	}
-	_, err = r.table.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           del.TableName,
-		Key:                                 del.Key,
-		ConditionExpression:                 del.ConditionExpression,
-		ExpressionAttributeNames:            del.ExpressionAttributeNames,
-		ExpressionAttributeValues:           del.ExpressionAttributeValues,
-		ReturnValuesOnConditionCheckFailure: del.ReturnValuesOnConditionCheckFailure,
-	})
-	if err != nil {
-		err = r.writeError("delete", id, err)
-		if !errors.Is(err, kit.ErrNotFound) {
+	for attempt := 0; ; attempt++ {
+		item, err := r.read(ctx, "delete", id)
+		if err != nil {
+			if !r.child() && errors.Is(err, kit.ErrNotFound) {
+				if serr := sweep(ctx, r.table, r.stamps, r.kind+"#"+id, r.kind); serr != nil {
+					return serr
+				}
+			}
 			return err
 		}
+		version, err := versionOf(item)
+		if err != nil {
+			return err
+		}
+		if expect != kit.AnyVersion && expect != version {
+			return fmt.Errorf("delete %s %s at version %d: %w", r.kind, id, version, kit.ErrPreconditionFailed)
+		}
+		meta, items, err := r.deletion(ctx, id, item, version)
+		if err != nil {
+			return err
+		}
+		failed, err := r.transact(ctx, "delete", items)
+		switch {
+		case err == nil && !r.child():
+			return sweep(event.WithCause(ctx, meta.ID), r.table, r.stamps, r.kind+"#"+id, "")
+		case err == nil:
+			return nil
+		case r.child() && failed == 0:
+			return r.parentMissing()
+		case failed == len(items)-2 && attempt < 3:
+			continue // changed or gone since it was read
+		}
+		return err
 	}
-	if serr := sweep(ctx, r.table, r.kind+"#"+id); serr != nil {
-		return serr
+}
+
+// deletion is the transaction that deletes item, at version, with its
+// event, and that event's metadata.
+func (r *repository) deletion(ctx context.Context, id string, item map[string]types.AttributeValue, version kit.Version) (event.Metadata, []types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	if r.child() {
+		check, err := r.parentCheck()
+		if err != nil {
+			return event.Metadata{}, nil, err
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: check})
 	}
-	return err
+	del, err := versionedDelete(r.table, r.key(id), version)
+	if err != nil {
+		return event.Metadata{}, nil, err
+	}
+	meta := r.stamps.Deleted(ctx, version)
+	box, err := Outbox(r.table.Schema, r.stamps.Clock.Now(), meta, item, nil)
+	if err != nil {
+		return event.Metadata{}, nil, err
+	}
+	items = append(items, types.TransactWriteItem{Delete: del}, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(r.table.Name), Item: box}})
+	return meta, items, nil
+}
+
+// versionedDelete deletes the item at key if it is still at version.
+func versionedDelete(t Table, key map[string]types.AttributeValue, version kit.Version) (*types.Delete, error) {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name(AttrVersion).Equal(expression.Value(int64(version)))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build delete condition: %w", err)
+	}
+	return &types.Delete{
+		TableName:                 aws.String(t.Name),
+		Key:                       key,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
 }
 
 // List implements kit.Repository. An entity's listing is a Query on the
@@ -525,7 +646,7 @@ func (r *repository) checkOwnAttribute(name string) error {
 func reserved(s Schema, name string) bool {
 	switch name {
 	case s.Keys.PartitionKey, s.Keys.SortKey, s.ListIndex.Keys.PartitionKey, s.ListIndex.Keys.SortKey,
-		AttrType, AttrVersion, s.TTLAttribute:
+		AttrType, AttrVersion, AttrEvent, AttrRevision, s.TTLAttribute:
 		return true
 	}
 	return false
@@ -575,6 +696,11 @@ func (r *repository) decode(item map[string]types.AttributeValue) (kit.Versioned
 			return v, fmt.Errorf("decode %s version: %w", r.kind, err)
 		}
 		v.Version = kit.Version(version)
+	}
+	if n, ok := item[AttrRevision].(*types.AttributeValueMemberN); ok {
+		if v.Revision, err = strconv.ParseInt(n.Value, 10, 64); err != nil {
+			return v, fmt.Errorf("decode %s revision: %w", r.kind, err)
+		}
 	}
 	return v, nil
 }

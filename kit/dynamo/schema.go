@@ -28,6 +28,8 @@ const (
 	AttrType = "_type"
 	// AttrVersion counts writes to an entity, for optimistic locking.
 	AttrVersion = "_version"
+	// AttrRevision counts an entity's derived writes (kit.Patch.Derived).
+	AttrRevision = "_rev"
 	// AttrExpiresAt is the TTL attribute, in Unix seconds.
 	AttrExpiresAt = "_expiresAt"
 )
@@ -62,7 +64,7 @@ func Layout() Schema {
 }
 
 // CreateTableInput describes the table for DynamoDB's CreateTable, billed on
-// demand like the deployed one.
+// demand like the deployed one, with its stream of new and old images.
 func (s Schema) CreateTableInput(table string) *dynamodb.CreateTableInput {
 	str := types.ScalarAttributeTypeS
 	return &dynamodb.CreateTableInput{
@@ -75,6 +77,9 @@ func (s Schema) CreateTableInput(table string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(s.ListIndex.Keys.SortKey), AttributeType: str},
 		},
 		KeySchema: keySchema(s.Keys),
+		// The stream is where events come from: every write's item, before
+		// and after (see Events).
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 			IndexName:  aws.String(s.ListIndex.Name),
 			KeySchema:  keySchema(s.ListIndex.Keys),

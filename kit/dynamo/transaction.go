@@ -81,12 +81,19 @@ func (r *repository) transact(ctx context.Context, op string, items []types.Tran
 }
 
 // retryConflicts calls f again, with a short growing pause, while it fails
-// only because another transaction held one of its items.
+// only because another transaction held one of its items: a transaction
+// cancelled for conflicts alone, or a plain write that met a transaction
+// in flight on its item (TransactionConflictException, which the SDK's
+// retryer does not retry).
 func retryConflicts(ctx context.Context, f func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := f()
 		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) || !onlyConflicts(canceled.CancellationReasons) {
+		var conflict *types.TransactionConflictException
+		switch {
+		case errors.As(err, &canceled) && onlyConflicts(canceled.CancellationReasons):
+		case errors.As(err, &conflict):
+		default:
 			return err
 		}
 		if attempt == 3 {
@@ -98,6 +105,16 @@ func retryConflicts(ctx context.Context, f func() error) error {
 		case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
 		}
 	}
+}
+
+// conflictAt reports whether err is a transaction cancelled because another
+// transaction held item i.
+func conflictAt(err error, i int) bool {
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) || i >= len(canceled.CancellationReasons) {
+		return false
+	}
+	return aws.ToString(canceled.CancellationReasons[i].Code) == "TransactionConflict"
 }
 
 func onlyConflicts(reasons []types.CancellationReason) bool {

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,13 +22,16 @@ import (
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/kit/event"
 	"github.com/lambdakit/lambdakit/kit/idempotency"
 )
 
 type record struct {
 	kind     string
 	item     map[string]types.AttributeValue
+	evt      types.AttributeValue // the last write's event stamp (dynamo.AttrEvent)
 	version  kit.Version
+	revision int64 // derived writes (kit.Patch.Derived)
 	listKey  string // the listing index's sort key; "" when not listed
 	listPart string // the listing index's partition: the kind, or a shard of it
 }
@@ -35,9 +39,10 @@ type record struct {
 // table is the data every Storage over the same store shares: partitions
 // by partition key, items by sort key, as in the DynamoDB table.
 type table struct {
-	mu    sync.Mutex
-	parts map[string]map[string]record
-	idem  *Idempotency
+	mu      sync.Mutex
+	parts   map[string]map[string]record
+	idem    *Idempotency
+	changes []dynamo.Change // the stream: every item change, in commit order
 }
 
 // Storage keeps entities of every kind in memory. It implements
@@ -47,20 +52,47 @@ type table struct {
 type Storage struct {
 	tokens *cursor.Codec
 	data   *table
+	stamps dynamo.Stamps
 }
 
 var _ kit.Storage = (*Storage)(nil)
 
+// Option configures a Storage.
+type Option func(*Storage)
+
+// WithEventClock sets the clock that dates the events writes raise.
+func WithEventClock(c kit.Clock) Option { return func(s *Storage) { s.stamps.Clock = c } }
+
+// WithEventIDs sets where events' ids come from; UUIDv7s by default.
+func WithEventIDs(ids kit.IDs) Option { return func(s *Storage) { s.stamps.IDs = ids } }
+
 // NewStorage returns an empty store that signs its paging tokens with
 // tokens. Its Idempotency store commits claims with the entities.
-func NewStorage(tokens *cursor.Codec) *Storage {
-	return &Storage{tokens: tokens, data: &table{parts: map[string]map[string]record{}, idem: NewIdempotency()}}
+func NewStorage(tokens *cursor.Codec, opts ...Option) *Storage {
+	s := &Storage{tokens: tokens, data: &table{parts: map[string]map[string]record{}, idem: NewIdempotency()},
+		stamps: dynamo.Stamps{Clock: kit.SystemClock{}}}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.stamps.IDs == nil {
+		s.stamps.IDs = kit.UUIDv7{Clock: s.stamps.Clock}
+	}
+	return s
 }
 
 // WithTokens returns a Storage over the same data whose tokens are signed
 // with another key, as a second deployment with another secret would be.
 func (s *Storage) WithTokens(tokens *cursor.Codec) *Storage {
-	return &Storage{tokens: tokens, data: s.data}
+	return &Storage{tokens: tokens, data: s.data, stamps: s.stamps}
+}
+
+// Changes returns the store's stream from position from on, as DynamoDB
+// Streams would show the same writes, and the position after them.
+func (s *Storage) Changes(from int) ([]dynamo.Change, int) {
+	s.data.mu.Lock()
+	defer s.data.mu.Unlock()
+	from = min(max(from, 0), len(s.data.changes))
+	return slices.Clone(s.data.changes[from:]), len(s.data.changes)
 }
 
 // Idempotency returns the store's idempotency records.
@@ -217,6 +249,16 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 		}
 		claim.MarkWritten()
 	}
+	rec := r.newRecord(id, item)
+	_, rec.evt = r.s.stamps.Stamp(ctx)
+	r.put(id, rec)
+	r.s.data.changes = append(r.s.data.changes, dynamo.Change{Op: dynamo.ChangeInsert, New: r.image(id, rec)})
+	return kit.Versioned[kit.Entity]{Entity: entity, Version: 1}, nil
+}
+
+// newRecord is a new entity's record, at version 1, with its place in the
+// listing index.
+func (r *repository) newRecord(id string, item map[string]types.AttributeValue) record {
 	rec := record{kind: r.kind, item: item, version: 1}
 	if !r.child() {
 		rec.listKey = id
@@ -226,22 +268,17 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	if rec.listKey != "" {
 		rec.listPart = kit.Partition(r.kind, rec.listKey, r.shards.Now)
 	}
-	r.put(id, rec)
-	return kit.Versioned[kit.Entity]{Entity: entity, Version: 1}, nil
+	return rec
 }
 
 // Update implements kit.Repository.
-func (r *repository) Update(_ context.Context, id string, patch kit.Patch, expect kit.Version) (kit.Versioned[kit.Entity], error) {
+func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, expect kit.Version) (kit.Versioned[kit.Entity], error) {
 	if err := r.scoped(); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
-	set := make(map[string]types.AttributeValue, len(patch.Set))
-	for name, value := range patch.Set {
-		av, err := dynamo.EncodeValue(value)
-		if err != nil {
-			return kit.Versioned[kit.Entity]{}, fmt.Errorf("encode %s: %w", name, err)
-		}
-		set[name] = av
+	set, err := encodeSet(patch)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
 	}
 	r.s.data.mu.Lock()
 	defer r.s.data.mu.Unlock()
@@ -249,40 +286,148 @@ func (r *repository) Update(_ context.Context, id string, patch kit.Patch, expec
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
+	next, err := r.patched(ctx, rec, set, patch)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	v, err := r.decode(next)
+	if err != nil {
+		return v, err
+	}
+	r.commitUpdate(id, rec, next)
+	return v, nil
+}
+
+func encodeSet(patch kit.Patch) (map[string]types.AttributeValue, error) {
+	set := make(map[string]types.AttributeValue, len(patch.Set))
+	for name, value := range patch.Set {
+		av, err := dynamo.EncodeValue(value)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", name, err)
+		}
+		set[name] = av
+	}
+	return set, nil
+}
+
+// patched is rec with the patch applied, at the next version, stamped
+// with the write's event. The lock must be held.
+func (r *repository) patched(ctx context.Context, rec record, set map[string]types.AttributeValue, patch kit.Patch) (record, error) {
 	item := maps.Clone(rec.item)
 	maps.Copy(item, set)
 	for _, name := range patch.Remove {
 		delete(item, name)
 	}
-	next := rec
-	next.item, next.version = item, rec.version+1
-	v, err := r.decode(next)
-	if err != nil {
-		return v, err
+	for name, n := range patch.Add {
+		var have int64
+		if av, ok := item[name].(*types.AttributeValueMemberN); ok {
+			var err error
+			if have, err = strconv.ParseInt(av.Value, 10, 64); err != nil {
+				return rec, fmt.Errorf("add to %s: %w", name, err)
+			}
+		} else if item[name] != nil {
+			return rec, fmt.Errorf("add to %s: not a number", name)
+		}
+		item[name] = &types.AttributeValueMemberN{Value: strconv.FormatInt(have+n, 10)}
 	}
+	next := rec
+	next.item = item
+	if patch.Derived {
+		next.revision++
+		return next, nil
+	}
+	next.version = rec.version + 1
+	_, next.evt = r.s.stamps.Stamp(ctx)
+	return next, nil
+}
+
+// commitUpdate stores next in place of rec. The lock must be held.
+func (r *repository) commitUpdate(id string, rec, next record) {
 	r.put(id, next)
-	return v, nil
+	r.s.data.changes = append(r.s.data.changes, dynamo.Change{Op: dynamo.ChangeModify, Old: r.image(id, rec), New: r.image(id, next)})
+}
+
+// image is the item as DynamoDB would hold it, keys and kit attributes
+// included: what the stream shows.
+func (r *repository) image(id string, rec record) map[string]types.AttributeValue {
+	pk, sk := r.key(id)
+	return fullImage(pk, sk, rec)
+}
+
+func fullImage(pk, sk string, rec record) map[string]types.AttributeValue {
+	s := dynamo.Layout()
+	item := maps.Clone(rec.item)
+	item[s.Keys.PartitionKey] = &types.AttributeValueMemberS{Value: pk}
+	item[s.Keys.SortKey] = &types.AttributeValueMemberS{Value: sk}
+	item[dynamo.AttrType] = &types.AttributeValueMemberS{Value: rec.kind}
+	item[dynamo.AttrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(rec.version), 10)}
+	if rec.evt != nil {
+		item[dynamo.AttrEvent] = rec.evt
+	}
+	if rec.revision != 0 {
+		item[dynamo.AttrRevision] = &types.AttributeValueMemberN{Value: strconv.FormatInt(rec.revision, 10)}
+	}
+	if rec.listPart != "" {
+		item[s.ListIndex.Keys.PartitionKey] = &types.AttributeValueMemberS{Value: rec.listPart}
+		item[s.ListIndex.Keys.SortKey] = &types.AttributeValueMemberS{Value: rec.listKey}
+	}
+	return item
+}
+
+// deleted records the deletion of rec, at pk and sk, as an outbox item
+// in the stream, as the DynamoDB adapter's transaction writes it, and
+// returns the event's id. The lock must be held.
+func (s *Storage) deleted(ctx context.Context, pk, sk string, rec record) (string, error) {
+	meta := s.stamps.Deleted(ctx, rec.version)
+	box, err := dynamo.Outbox(dynamo.Layout(), s.stamps.Clock.Now(), meta, fullImage(pk, sk, rec), nil)
+	if err != nil {
+		return "", err
+	}
+	s.data.changes = append(s.data.changes, dynamo.Change{Op: dynamo.ChangeInsert, New: box})
+	return meta.ID, nil
+}
+
+// sweep deletes every item of partition pk, each with its event naming
+// ctx's cause. The lock must be held.
+func (s *Storage) sweep(ctx context.Context, pk string) error {
+	part := s.data.parts[pk]
+	for _, sk := range slices.Sorted(maps.Keys(part)) {
+		if _, err := s.deleted(ctx, pk, sk, part[sk]); err != nil {
+			return err
+		}
+	}
+	delete(s.data.parts, pk)
+	return nil
 }
 
 // Delete implements kit.Repository. As in the DynamoDB adapter, deleting an
-// entity that is not a child deletes its whole collection, and so does a
-// Delete that finds no entity.
-func (r *repository) Delete(_ context.Context, id string, expect kit.Version) error {
+// entity that is not a child deletes its whole collection, each item with
+// its event, and so does a Delete that finds no entity.
+func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) error {
 	if err := r.scoped(); err != nil {
 		return err
 	}
 	r.s.data.mu.Lock()
 	defer r.s.data.mu.Unlock()
-	_, err := r.writable(id, expect)
+	rec, err := r.writable(id, expect)
 	if errors.Is(err, kit.ErrPreconditionFailed) || (err != nil && r.child()) {
 		return err
 	}
 	pk, sk := r.key(id)
-	if r.child() {
+	if err == nil {
+		cause, derr := r.s.deleted(ctx, pk, sk, rec)
+		if derr != nil {
+			return derr
+		}
 		delete(r.s.data.parts[pk], sk)
+		ctx = event.WithCause(ctx, cause)
+	}
+	if r.child() {
 		return nil
 	}
-	delete(r.s.data.parts, pk)
+	if serr := r.s.sweep(ctx, pk); serr != nil {
+		return serr
+	}
 	return err
 }
 
@@ -404,7 +549,7 @@ func (r *repository) decode(rec record) (kit.Versioned[kit.Entity], error) {
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("decode %s: %w", r.kind, err)
 	}
-	return kit.Versioned[kit.Entity]{Entity: e, Version: rec.version}, nil
+	return kit.Versioned[kit.Entity]{Entity: e, Version: rec.version, Revision: rec.revision}, nil
 }
 
 // Reshard moves every listed item of prototype's kind to its shard under

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 )
@@ -106,6 +107,25 @@ func (s *Server) Client() *dynamodb.Client {
 		Credentials:                     credentials.NewStaticCredentialsProvider("local", "local", ""),
 		DisableValidateResponseChecksum: true,
 	})
+}
+
+// StreamsClient returns an SDK client for the emulator's DynamoDB Streams.
+func (s *Server) StreamsClient() *dynamodbstreams.Client {
+	return dynamodbstreams.New(dynamodbstreams.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(s.endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// StreamARN returns the ARN of table's stream.
+func (s *Server) StreamARN(tb testing.TB, table dynamo.Table) string {
+	tb.Helper()
+	out, err := s.Client().DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table.Name)})
+	if err != nil || out.Table.LatestStreamArn == nil {
+		tb.Fatalf("describe table %s: no stream (%v)", table.Name, err)
+	}
+	return *out.Table.LatestStreamArn
 }
 
 // wait polls until the emulator lists tables, it exits, or ctx ends.

@@ -1,0 +1,148 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/kit/event"
+	"github.com/lambdakit/lambdakit/kit/idempotency"
+)
+
+// Begin implements kit.Storage: a unit of work applied under the store's
+// lock, every operation or none, with the same checks, limits and events
+// as the DynamoDB adapter's transaction.
+func (s *Storage) Begin() kit.Unit { return &unit{s: s} }
+
+type unit struct {
+	kit.Staging
+	s *Storage
+}
+
+// undo is what a unit changed, to put back if a later operation fails.
+type undo struct {
+	pk, sk  string
+	rec     record
+	existed bool
+}
+
+// Commit implements kit.Unit.
+func (u *unit) Commit(ctx context.Context) error {
+	claim := idempotency.ClaimFrom(ctx)
+	extra := 0
+	if claim != nil {
+		extra = 1
+	}
+	if err := u.Validate(extra); err != nil {
+		return err
+	}
+	d := u.s.data
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	mark := len(d.changes)
+	var undos []undo
+	rollback := func(err error) error {
+		for i := len(undos) - 1; i >= 0; i-- {
+			x := undos[i]
+			if x.existed {
+				d.parts[x.pk][x.sk] = x.rec
+			} else {
+				delete(d.parts[x.pk], x.sk)
+			}
+		}
+		d.changes = d.changes[:mark]
+		return err
+	}
+	var swept []string
+	for i, op := range u.Ops {
+		r := u.s.Open(op.Prototype, op.Parent).(*repository)
+		pk, sk := r.key(op.ID)
+		before, existed := d.parts[pk][sk]
+		fail := func(err error) error {
+			return rollback(&kit.UnitError{Index: i, Op: op.Op.String() + " " + r.kind + " " + op.ID, Err: err})
+		}
+		switch op.Op {
+		case kit.OpCreate:
+			if t := reflect.TypeOf(op.Prototype); t != r.typ {
+				return rollback(fmt.Errorf("memory: %s given a %s", r.typ, t))
+			}
+			if err := r.parentExists(); err != nil {
+				return fail(err)
+			}
+			if existed {
+				return fail(fmt.Errorf("exists: %w", kit.ErrConflict))
+			}
+			item, err := dynamo.EncodeEntity(op.Prototype)
+			if err != nil {
+				return rollback(fmt.Errorf("encode %s: %w", r.kind, err))
+			}
+			rec := r.newRecord(op.ID, item)
+			_, rec.evt = u.s.stamps.Stamp(ctx)
+			r.put(op.ID, rec)
+			d.changes = append(d.changes, dynamo.Change{Op: dynamo.ChangeInsert, New: r.image(op.ID, rec)})
+		case kit.OpUpdate:
+			rec, err := r.writable(op.ID, op.Expect)
+			if err != nil {
+				return fail(err)
+			}
+			set, err := encodeSet(op.Patch)
+			if err != nil {
+				return rollback(err)
+			}
+			next, err := r.patched(ctx, rec, set, op.Patch)
+			if err != nil {
+				return rollback(err)
+			}
+			r.commitUpdate(op.ID, rec, next)
+		case kit.OpCheck:
+			if _, err := r.writable(op.ID, op.Expect); err != nil {
+				return fail(err)
+			}
+			continue
+		case kit.OpDelete:
+			rec, err := r.writable(op.ID, op.Expect)
+			if err != nil {
+				return fail(err)
+			}
+			cause, err := u.s.deleted(ctx, pk, sk, rec)
+			if err != nil {
+				return rollback(err)
+			}
+			delete(d.parts[pk], sk)
+			if !r.child() {
+				swept = append(swept, pk, cause)
+			}
+		}
+		undos = append(undos, undo{pk: pk, sk: sk, rec: before, existed: existed})
+	}
+	for _, ev := range u.Events {
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return rollback(fmt.Errorf("encode event %T: %w", ev, err))
+		}
+		meta := u.s.stamps.Raised(ctx, reflect.TypeOf(ev).Name())
+		box, err := dynamo.Outbox(dynamo.Layout(), u.s.stamps.Clock.Now(), meta, nil, payload)
+		if err != nil {
+			return rollback(err)
+		}
+		d.changes = append(d.changes, dynamo.Change{Op: dynamo.ChangeInsert, New: box})
+	}
+	if claim != nil {
+		d.idem.mu.Lock()
+		err := d.idem.putLocked(claim.Record, claim.Now)
+		d.idem.mu.Unlock()
+		if err != nil {
+			return rollback(fmt.Errorf("unit of work: %w", err))
+		}
+		claim.MarkWritten()
+	}
+	for i := 0; i < len(swept); i += 2 {
+		if err := u.s.sweep(event.WithCause(ctx, swept[i+1]), swept[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
