@@ -21,8 +21,10 @@ import (
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
+	"github.com/lambdakit/lambdakit/kit/event"
 	"github.com/lambdakit/lambdakit/kit/idempotency"
 	"github.com/lambdakit/lambdakit/kit/memory"
+	"github.com/lambdakit/lambdakit/kit/relay"
 	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
@@ -48,8 +50,31 @@ type Service struct {
 	Router  *apigw.Router
 	Storage kit.Storage
 	Clock   *Clock
+	// Service is what the register function registered on.
+	Service *resource.Service
 	// Snapshot lists every item in the store, idempotency records too.
 	Snapshot func() []string
+	// changes reads the store's stream from where it last stopped.
+	changes func() []dynamo.Change
+}
+
+// Events returns the events raised since the last call, in the order the
+// store's stream delivers them, as the event function would derive them.
+// Their ids are 00000000-0000-7000-9000-000000000001 and up.
+func (s *Service) Events(tb testing.TB) []event.Event {
+	tb.Helper()
+	d := dynamo.Events{Schema: dynamo.Layout(), Catalog: s.Service.Events}
+	var out []event.Event
+	for _, c := range s.changes() {
+		ev, ok, err := d.Event(c)
+		if err != nil {
+			tb.Fatalf("derive an event: %v", err)
+		}
+		if ok {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // Clock is a clock a test sets.
@@ -67,6 +92,14 @@ type sequence struct{ n atomic.Int64 }
 
 func (s *sequence) NewID() string { return fmt.Sprintf("00000000-0000-7000-8000-%012d", s.n.Add(1)) }
 
+// eventSequence hands out events' ids, apart from the entities', so that
+// the entities' ids do not depend on how many events were raised.
+type eventSequence struct{ n atomic.Int64 }
+
+func (s *eventSequence) NewID() string {
+	return fmt.Sprintf("00000000-0000-7000-9000-%012d", s.n.Add(1))
+}
+
 func tokens(tb testing.TB) *cursor.Codec {
 	tb.Helper()
 	c, err := cursor.New([]byte(TokenKey))
@@ -79,27 +112,55 @@ func tokens(tb testing.TB) *cursor.Codec {
 // Memory returns the service register builds, over the memory adapter.
 func Memory(tb testing.TB, register Register) *Service {
 	tb.Helper()
-	s := memory.NewStorage(tokens(tb))
-	return build(tb, register, s, s.Idempotency(), s.Snapshot)
+	clock := newClock()
+	s := memory.NewStorage(tokens(tb), memory.WithEventClock(clock), memory.WithEventIDs(&eventSequence{}))
+	at := 0
+	changes := func() []dynamo.Change {
+		var out []dynamo.Change
+		out, at = s.Changes(at)
+		return out
+	}
+	return build(tb, register, clock, s, s.Idempotency(), s.Snapshot, changes)
 }
 
 // Dynamo returns the service register builds, over a new table in ddb.
 func Dynamo(tb testing.TB, ddb *dynamotest.Server, register Register) *Service {
 	tb.Helper()
 	table := ddb.NewTable(tb)
-	return build(tb, register, dynamo.NewStorage(table, tokens(tb)), dynamo.NewIdempotency(table),
-		func() []string { return ddb.Snapshot(tb, table) })
+	clock := newClock()
+	storage := dynamo.NewStorage(table, tokens(tb), dynamo.WithEventClock(clock), dynamo.WithEventIDs(&eventSequence{}))
+	stream := &relay.Stream{API: ddb.StreamsClient(), ARN: ddb.StreamARN(tb, table)}
+	changes := func() []dynamo.Change {
+		recs, err := stream.Read(context.Background())
+		if err != nil {
+			tb.Fatalf("read the stream: %v", err)
+		}
+		out := make([]dynamo.Change, len(recs))
+		for i, rec := range recs {
+			if out[i], err = relay.ChangeOf(rec); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		return out
+	}
+	return build(tb, register, clock, storage, dynamo.NewIdempotency(table),
+		func() []string { return ddb.Snapshot(tb, table) }, changes)
 }
 
-func build(tb testing.TB, register Register, storage kit.Storage, idem idempotency.Store, snapshot func() []string) *Service {
-	tb.Helper()
+func newClock() *Clock {
 	clock := &Clock{}
 	clock.Set(SeedTime)
+	return clock
+}
+
+func build(tb testing.TB, register Register, clock *Clock, storage kit.Storage, idem idempotency.Store, snapshot func() []string, changes func() []dynamo.Change) *Service {
+	tb.Helper()
 	router := apigw.NewRouter(zap.NewNop(), apigw.WithIdempotency(idem, clock))
-	if err := register(resource.NewService(command.NewBus(), router, storage, clock, &sequence{})); err != nil {
+	svc := resource.NewService(command.NewBus(), router, storage, clock, &sequence{})
+	if err := register(svc); err != nil {
 		tb.Fatal(err)
 	}
-	return &Service{Router: router, Storage: storage, Clock: clock, Snapshot: snapshot}
+	return &Service{Router: router, Storage: storage, Clock: clock, Service: svc, Snapshot: snapshot, changes: changes}
 }
 
 // Invoke serves one event, failing tb if the router returns an error
@@ -160,6 +221,8 @@ type Exchange struct {
 	Name     string
 	Request  events.APIGatewayProxyRequest
 	Response events.APIGatewayProxyResponse
+	// Events are the events the request raised.
+	Events []event.Event
 }
 
 // Exchanges serves every case under dir, after its seeds, over the memory
@@ -173,9 +236,11 @@ func Exchanges(t *testing.T, dir string, register Register) []Exchange {
 	for _, path := range cases {
 		svc := Memory(t, register)
 		seed(t, svc, seeds)
+		svc.Events(t)
 		svc.Clock.Set(CaseTime)
 		ev := readCase(t, path)
-		out = append(out, Exchange{Name: strings.TrimSuffix(filepath.Base(path), ".http"), Request: ev, Response: svc.Invoke(t, ev)})
+		resp := svc.Invoke(t, ev)
+		out = append(out, Exchange{Name: strings.TrimSuffix(filepath.Base(path), ".http"), Request: ev, Response: resp, Events: svc.Events(t)})
 	}
 	return out
 }
@@ -192,9 +257,14 @@ func seed(t *testing.T, svc *Service, seeds []string) {
 func runCase(t *testing.T, svc *Service, seeds []string, path string) {
 	seed(t, svc, seeds)
 	before := svc.Snapshot()
+	svc.Events(t)
 	svc.Clock.Set(CaseTime)
 	resp := svc.Invoke(t, readCase(t, path))
-	Assert(t, strings.TrimSuffix(path, ".http")+".golden.json", Render(t, resp))
+	raised := svc.Events(t)
+	Assert(t, strings.TrimSuffix(path, ".http")+".golden.json", RenderCase(t, resp, raised))
+	if resp.StatusCode >= 300 && len(raised) > 0 {
+		t.Errorf("a %d response raised %d events", resp.StatusCode, len(raised))
+	}
 	if resp.StatusCode >= 400 {
 		if after := svc.Snapshot(); !slices.Equal(before, after) {
 			t.Errorf("a %d response changed the store:\nbefore %v\nafter  %v", resp.StatusCode, before, after)
@@ -219,11 +289,19 @@ func readCase(t *testing.T, path string) events.APIGatewayProxyRequest {
 // JSON body embedded as JSON rather than as a string.
 func Render(tb testing.TB, resp events.APIGatewayProxyResponse) []byte {
 	tb.Helper()
+	return RenderCase(tb, resp, nil)
+}
+
+// RenderCase renders a case's response as Render does, followed by the
+// events the request raised, if any, as they leave the service.
+func RenderCase(tb testing.TB, resp events.APIGatewayProxyResponse, raised []event.Event) []byte {
+	tb.Helper()
 	out := struct {
 		StatusCode int               `json:"statusCode"`
 		Headers    map[string]string `json:"headers"`
 		Body       any               `json:"body"`
-	}{StatusCode: resp.StatusCode, Headers: resp.Headers}
+		Events     []event.Event     `json:"events,omitempty"`
+	}{StatusCode: resp.StatusCode, Headers: resp.Headers, Events: raised}
 	if resp.Body != "" {
 		var v any
 		if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
