@@ -10,6 +10,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/event"
 	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
@@ -24,6 +25,11 @@ type Product struct {
 	Description    string    `json:"description,omitempty"`
 	CreateDate     time.Time `json:"createDate" kit:"created"`
 	LastUpdateDate time.Time `json:"lastUpdateDate" kit:"updated"`
+	// ReviewCount and AverageRating summarize the product's reviews. The
+	// event function keeps them (summarize), so they trail a review's write
+	// by a moment; they are absent while there are no reviews.
+	ReviewCount   int     `json:"reviewCount,omitempty" kit:"server"`
+	AverageRating float64 `json:"averageRating,omitempty" kit:"server"`
 }
 
 // EntityKind implements kit.Entity.
@@ -49,11 +55,13 @@ type UpdateProduct struct {
 	Description *string `json:"description" validate:"omitnil,max=2000"`
 }
 
-// Register serves products, and their reviews under them.
+// Register serves products, and their reviews under them, and keeps each
+// product's review summary.
 func Register(s *resource.Service) error {
 	return errors.Join(
 		resource.Serve[Product, CreateProduct, UpdateProduct](s, "/products"),
 		resource.Serve[Review, CreateReview, UpdateReview](s, "/products/{id}/reviews"),
+		event.Handle(s.Events, summarize(s.Storage)),
 	)
 }
 

@@ -10,6 +10,19 @@ import (
 // ETag returns the strong entity tag of a version.
 func ETag(v kit.Version) string { return `"` + strconv.FormatInt(int64(v), 10) + `"` }
 
+// Tag returns the strong entity tag of an entity at a version and a
+// revision (kit.Versioned): "3" until the entity's first derived write,
+// "3.7" after its seventh. The revision is there so that If-None-Match
+// sees a changed derived field (a review summary); If-Match reads only the
+// version, so a derived write, which clients cannot make, never fails a
+// client's write with 412.
+func Tag(v kit.Version, revision int64) string {
+	if revision == 0 {
+		return ETag(v)
+	}
+	return `"` + strconv.FormatInt(int64(v), 10) + "." + strconv.FormatInt(revision, 10) + `"`
+}
+
 // IfMatch returns the version the request's If-Match header demands:
 // AnyVersion when there is none or it is "*" (the write must find the
 // entity either way). It takes one strong tag; a weak tag never matches
@@ -41,8 +54,9 @@ func (r *Request) IfMatch() (kit.Version, error) {
 const neverMatches = kit.Version(-1)
 
 // NotModified reports whether the request's If-None-Match header matches
-// the version, by the weak comparison RFC 9110 prescribes for it.
-func (r *Request) NotModified(v kit.Version) bool {
+// the entity tag (as Tag makes it), by the weak comparison RFC 9110
+// prescribes for it.
+func (r *Request) NotModified(etag string) bool {
 	h := strings.TrimSpace(r.Header("If-None-Match"))
 	if h == "" {
 		return false
@@ -51,8 +65,7 @@ func (r *Request) NotModified(v kit.Version) bool {
 		return true
 	}
 	for _, tag := range strings.Split(h, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if got, ok := parseTag(tag); ok && got == v {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag {
 			return true
 		}
 	}
@@ -64,9 +77,15 @@ func parseTag(s string) (kit.Version, bool) {
 		return 0, false
 	}
 	// Strong comparison is character by character: only the exact form
-	// ETag hands out ("3", not "03" or "+3") names a version.
-	inner := s[1 : len(s)-1]
+	// Tag hands out ("3" or "3.7", not "03" or "+3") names a version.
+	inner, rev, revised := strings.Cut(s[1:len(s)-1], ".")
 	n, err := strconv.ParseInt(inner, 10, 64)
+	if revised {
+		r, rerr := strconv.ParseInt(rev, 10, 64)
+		if rerr != nil || r < 1 || strconv.FormatInt(r, 10) != rev {
+			return neverMatches, true
+		}
+	}
 	if err != nil || strconv.FormatInt(n, 10) != inner {
 		// A well-formed tag this service did not make can never match.
 		return neverMatches, true

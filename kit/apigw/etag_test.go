@@ -114,30 +114,64 @@ func TestNotModified(t *testing.T) {
 	for _, tc := range []struct {
 		header string
 		v      kit.Version
+		rev    int64
 		want   bool
 	}{
-		{"", 3, false},
-		{"   ", 3, false},
-		{"*", 3, true},
-		{`"3"`, 3, true},
-		{`"3"`, 4, false},
-		{`W/"3"`, 3, true},
-		{` W/"3" `, 3, true},
-		{`"1", "2", "3"`, 3, true},
-		{`"1","3"`, 3, true},
-		{`"1", W/"3"`, 3, true},
-		{`"1", "2"`, 3, false},
-		{`W/"1", W/"2"`, 3, false},
-		{`"abc", "3"`, 3, true},
-		{`garbage, "3"`, 3, true},
-		{`garbage`, 3, false},
-		{`3`, 3, false},
-		{`"0"`, 1, false},
-		{`"-1"`, 1, false},
-		{`,,,`, 3, false},
+		{"", 3, 0, false},
+		{"   ", 3, 0, false},
+		{"*", 3, 0, true},
+		{`"3"`, 3, 0, true},
+		{`"3"`, 4, 0, false},
+		{`W/"3"`, 3, 0, true},
+		{` W/"3" `, 3, 0, true},
+		{`"1", "2", "3"`, 3, 0, true},
+		{`"1","3"`, 3, 0, true},
+		{`"1", W/"3"`, 3, 0, true},
+		{`"1", "2"`, 3, 0, false},
+		{`W/"1", W/"2"`, 3, 0, false},
+		{`"abc", "3"`, 3, 0, true},
+		{`garbage, "3"`, 3, 0, true},
+		{`garbage`, 3, 0, false},
+		{`3`, 3, 0, false},
+		{`"0"`, 1, 0, false},
+		{`"-1"`, 1, 0, false},
+		{`,,,`, 3, 0, false},
+		// A derived write (a new revision) changes the tag: a cached copy
+		// from before it is stale.
+		{`"3.2"`, 3, 2, true},
+		{`"3"`, 3, 2, false},
+		{`"3.1"`, 3, 2, false},
+		{`"3.2"`, 3, 0, false},
 	} {
-		if got := withHeader("If-None-Match", tc.header).NotModified(tc.v); got != tc.want {
-			t.Errorf("NotModified(%q, v%d) = %v, want %v", tc.header, tc.v, got, tc.want)
+		if got := withHeader("If-None-Match", tc.header).NotModified(apigw.Tag(tc.v, tc.rev)); got != tc.want {
+			t.Errorf("NotModified(%q, v%d.%d) = %v, want %v", tc.header, tc.v, tc.rev, got, tc.want)
 		}
+	}
+}
+
+// TestIfMatchReadsTheVersionOfARevisedTag lets a client write with the tag
+// it read even after derived writes it cannot make: If-Match compares
+// versions only.
+func TestIfMatchReadsTheVersionOfARevisedTag(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   kit.Version
+	}{
+		{`"3.7"`, 3},
+		{`"3.1"`, 3},
+		{`"3.0"`, -1},
+		{`"3.07"`, -1},
+		{`"3."`, -1},
+		{`"3.x"`, -1},
+	} {
+		if got, err := withHeader("If-Match", tc.header).IfMatch(); err != nil || got != tc.want {
+			t.Errorf("IfMatch(%s) = %d, %v; want %d", tc.header, got, err, tc.want)
+		}
+	}
+	if got := apigw.Tag(3, 7); got != `"3.7"` {
+		t.Errorf("Tag(3, 7) = %s", got)
+	}
+	if got := apigw.Tag(3, 0); got != `"3"` {
+		t.Errorf("Tag(3, 0) = %s", got)
 	}
 }

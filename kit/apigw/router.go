@@ -224,6 +224,7 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 		RequestID: ev.RequestContext.RequestID,
 		Stage:     ev.RequestContext.Stage,
 		Caller:    ev.RequestContext.Identity.UserArn,
+		TraceID:   traceID(ctx),
 	}
 	ctx = kit.WithRequestInfo(ctx, info)
 	ctx, cancel := rt.deadline(ctx)
@@ -238,7 +239,7 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 			resp = problemResponse(problem.New(http.StatusInternalServerError, "The server could not handle the request."))
 		}
-		rt.logRequest(info, traceID(ctx), ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
+		rt.logRequest(info, info.TraceID, ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
 	}()
 
 	segs, vars := target(ev)

@@ -803,6 +803,7 @@ var roleNotes = map[string]string{
 	"updated":   "When it was last written.",
 	"caller":    "Who created it: the caller's IAM ARN, as API Gateway verified it.",
 	"immutable": "Set on create; no update changes it.",
+	"server":    "Kept by the service; it may trail the writes it follows by a moment.",
 }
 
 // timePattern is resource.TimeFormat as a pattern: UTC, always three
@@ -822,7 +823,7 @@ func entitySchema(t reflect.Type) *schema {
 		ps := s.Properties.get(f.name)
 		role := f.tag.Get("kit")
 		switch role {
-		case "id", "parent", "created", "updated", "caller":
+		case "id", "parent", "created", "updated", "caller", "server":
 			ps.ReadOnly = true // a client that sends it gets a 400
 		}
 		if (role == "id" || role == "parent") && ps.Type == "string" {

@@ -17,6 +17,7 @@ const (
 	roleUpdated   = "updated"   // the time of the latest write
 	roleCaller    = "caller"    // who created it: the verified caller
 	roleImmutable = "immutable" // set on create, never by an update
+	roleServer    = "server"    // maintained by the service itself, such as a summary a consumer keeps
 )
 
 // field is one JSON field of an entity or an input.
@@ -108,7 +109,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 				return nil, fmt.Errorf("resource: %s.%s: a kit:%q field must be a time.Time", entity, f.name, f.role)
 			}
 			p.byRole[f.role] = f
-		case roleImmutable:
+		case roleImmutable, roleServer:
 		default:
 			return nil, fmt.Errorf("resource: %s.%s: unknown kit tag %q", entity, f.name, f.role)
 		}

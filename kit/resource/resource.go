@@ -34,6 +34,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/command"
+	"github.com/lambdakit/lambdakit/kit/event"
 )
 
 // IncludeSize is how many children ?include= reads with the parent: a
@@ -47,6 +48,10 @@ type Service struct {
 	Storage kit.Storage
 	Clock   kit.Clock
 	IDs     kit.IDs
+	// Events lists the events the service raises: Serve declares each
+	// entity's, and a service declares its custom events and registers its
+	// consumers on it (event.Declare, event.Handle).
+	Events *event.Catalog
 
 	kinds    map[string]kit.Entity          // served kinds, by kind name
 	includes map[string]map[string]includer // by parent kind, then name
@@ -55,7 +60,7 @@ type Service struct {
 
 // NewService returns a Service over the given primitives.
 func NewService(bus *command.Bus, router *apigw.Router, storage kit.Storage, clock kit.Clock, ids kit.IDs) *Service {
-	return &Service{Bus: bus, Router: router, Storage: storage, Clock: clock, IDs: ids,
+	return &Service{Bus: bus, Router: router, Storage: storage, Clock: clock, IDs: ids, Events: event.NewCatalog(),
 		kinds: map[string]kit.Entity{}, includes: map[string]map[string]includer{}}
 }
 
@@ -173,6 +178,15 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	}
 	if _, dup := s.kinds[r.kind]; dup {
 		return fmt.Errorf("resource: %s is served already", r.kind)
+	}
+	decl := event.Entity{Kind: r.kind, Type: reflect.TypeFor[T](), View: func(e kit.Entity) (json.RawMessage, error) {
+		return p.view(reflect.ValueOf(e))
+	}}
+	if c, ok := any(zero).(kit.Child); ok {
+		decl.ParentKind = c.ParentKind()
+	}
+	if err := s.Events.AddEntity(decl); err != nil {
+		return fmt.Errorf("resource: %w", err)
 	}
 	s.kinds[r.kind] = zero
 	for _, err := range []error{
@@ -376,8 +390,8 @@ func (r *res[T, C, U]) getRoute(ctx context.Context, req *apigw.Request) (apigw.
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	if req.NotModified(v.Version) {
-		return apigw.Response{StatusCode: http.StatusNotModified, Headers: map[string]string{"ETag": apigw.ETag(v.Version)}}, nil
+	if tag := apigw.Tag(v.Version, v.Revision); req.NotModified(tag) {
+		return apigw.Response{StatusCode: http.StatusNotModified, Headers: map[string]string{"ETag": tag}}, nil
 	}
 	return r.entity(http.StatusOK, v)
 }
@@ -408,7 +422,7 @@ func (r *res[T, C, U]) included(ctx context.Context, req *apigw.Request, name st
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return withETag(raw(http.StatusOK, body), v.Version), nil
+	return withETag(raw(http.StatusOK, body), apigw.Tag(v.Version, v.Revision)), nil
 }
 
 func (r *res[T, C, U]) putRoute(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
@@ -481,14 +495,14 @@ func (r *res[T, C, U]) entity(status int, v kit.Versioned[T]) (apigw.Response, e
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return withETag(raw(status, body), v.Version), nil
+	return withETag(raw(status, body), apigw.Tag(v.Version, v.Revision)), nil
 }
 
 func raw(status int, body []byte) apigw.Response {
 	return apigw.Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
 }
 
-func withETag(resp apigw.Response, v kit.Version) apigw.Response {
-	resp.Headers["ETag"] = apigw.ETag(v)
+func withETag(resp apigw.Response, tag string) apigw.Response {
+	resp.Headers["ETag"] = tag
 	return resp
 }
