@@ -168,20 +168,26 @@ func (r *repository) Get(ctx context.Context, id string) (kit.Versioned[kit.Enti
 	return r.decode(item)
 }
 
+// readItem returns the stored item of id, strongly consistent, without a
+// child's parent.
+func (r *repository) readItem(ctx context.Context, op, id string) (map[string]types.AttributeValue, error) {
+	out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(r.table.Name), Key: r.key(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, storeError(op, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
+	}
+	return out.Item, nil
+}
+
 // read returns the stored item of id; a child's, with its parent checked
 // in the same transactional read.
 func (r *repository) read(ctx context.Context, op, id string) (map[string]types.AttributeValue, error) {
 	if !r.child() {
-		out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(r.table.Name), Key: r.key(id), ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, storeError(op, err)
-		}
-		if out.Item == nil {
-			return nil, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
-		}
-		return out.Item, nil
+		return r.readItem(ctx, op, id)
 	}
 	in := &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
 		{Get: &types.Get{TableName: aws.String(r.table.Name), Key: r.parentKey(), ProjectionExpression: aws.String("#pk"),
@@ -389,7 +395,9 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		item, err := r.read(ctx, "delete", id)
+		// The item alone, even for a child: the transaction checks the
+		// parent, and a missing parent or child is a 404 either way.
+		item, err := r.readItem(ctx, "delete", id)
 		if err != nil {
 			if !r.child() && errors.Is(err, kit.ErrNotFound) {
 				if serr := sweep(ctx, r.table, r.stamps, r.kind+"#"+id, r.kind); serr != nil {

@@ -163,7 +163,7 @@ func (u *unit) build(ctx context.Context, claim *idempotency.Claim) ([]txItem, [
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}}, owner: i})
 		case kit.OpDelete:
-			item, err := r.read(ctx, "delete", op.ID)
+			item, err := r.readItem(ctx, "delete", op.ID)
 			if err != nil {
 				if errors.Is(err, kit.ErrNotFound) {
 					return nil, nil, &kit.UnitError{Index: i, Op: describe(op), Err: err}
