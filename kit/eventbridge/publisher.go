@@ -270,3 +270,7 @@ func (p *Publisher) check() error {
 	}
 	return nil
 }
+
+// FirstUnpublished is Index: it makes a PublishError a relay.Partial, so
+// the event function retries from the first event not published.
+func (e *PublishError) FirstUnpublished() int { return e.Index }
