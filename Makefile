@@ -52,13 +52,13 @@ run: $(DDB_STAMP) ## Serve the API on 127.0.0.1:$(PORT), with DynamoDB Local unl
 
 .PHONY: routes
 routes: ## Print the service's routes: what make run serves and make deploy puts in API Gateway.
-	@go run ./bootstrap/describe routes
+	@go run ./bootstrap/cmd/describe routes
 
 OPENAPI := bootstrap/app/openapi.json
 
 .PHONY: openapi
 openapi: ## Write the OpenAPI document, generated from the service, to $(OPENAPI) (a test fails when it is stale).
-	go run ./bootstrap/describe openapi > $(OPENAPI).tmp && mv $(OPENAPI).tmp $(OPENAPI)
+	go run ./bootstrap/cmd/describe openapi > $(OPENAPI).tmp && mv $(OPENAPI).tmp $(OPENAPI)
 
 # LAMBDA_TAGS are the build tags of the deployed binary. Tests that build
 # it (bootstrap's lambdaTags) must use the same; a test checks they match.
@@ -139,7 +139,7 @@ LOAD_FLAGS ?=
 
 .PHONY: load
 load: $(DDB_STAMP) ## Load-test the service against a hand-written net/http baseline on loopback (about 2.5 min; LOAD_FLAGS=-short for a smoke run).
-	go run ./bootstrap/load $(LOAD_FLAGS) | tee $(LOCAL)/load.txt
+	go run ./bootstrap/cmd/load $(LOAD_FLAGS) | tee $(LOCAL)/load.txt
 
 include infra/infra.mk
 

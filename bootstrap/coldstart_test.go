@@ -40,8 +40,8 @@ var notFound = problem.FromError(kit.ErrNotFound)
 // DynamoDB) and a hello world (the floor for any Go function).
 var coldFunctions = []coldFunction{
 	{name: "service", pkg: servicePkg, status: http.StatusNotFound, body: notFound},
-	{name: "sdk", pkg: "github.com/lambdakit/lambdakit/bootstrap/baseline/sdkfunc", status: http.StatusNotFound, body: notFound},
-	{name: "hello", pkg: "github.com/lambdakit/lambdakit/bootstrap/baseline/hello", status: http.StatusOK},
+	{name: "sdk", pkg: "github.com/lambdakit/lambdakit/bootstrap/cmd/baseline/sdkfunc", status: http.StatusNotFound, body: notFound},
+	{name: "hello", pkg: "github.com/lambdakit/lambdakit/bootstrap/cmd/baseline/hello", status: http.StatusOK},
 }
 
 // BenchmarkColdStart starts the service and both baselines cold under the

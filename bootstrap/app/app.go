@@ -91,7 +91,8 @@ func Routes() ([]string, error) {
 }
 
 // Kinds returns a zero value of every entity type the service serves, in
-// the order they were served, for work over whole kinds (bootstrap/reshard).
+// the order they were served, for work over whole kinds
+// (bootstrap/cmd/reshard).
 func Kinds() ([]kit.Entity, error) {
 	svc, err := offline()
 	if err != nil {

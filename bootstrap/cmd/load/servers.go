@@ -60,7 +60,7 @@ func (s *servers) start(ctx context.Context, logLevel string) error {
 	if err := build(ctx, root, service, "./bootstrap"); err != nil {
 		return err
 	}
-	if err := build(ctx, root, baseline, "./bootstrap/baseline/httpserver"); err != nil {
+	if err := build(ctx, root, baseline, "./bootstrap/cmd/baseline/httpserver"); err != nil {
 		return err
 	}
 	if s.ddb, err = dynamotest.Start(ctx); err != nil {

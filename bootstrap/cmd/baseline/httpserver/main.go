@@ -1,7 +1,7 @@
 // Command httpserver is the yardstick of the load test (go run
-// ./bootstrap/load): the products API's create, get, update, delete and list
-// written by hand with net/http, encoding/json and aws-sdk-go-v2, the way one
-// would without the kit. It makes the same DynamoDB calls as the service for
+// ./bootstrap/cmd/load): the products API's create, get, update, delete and
+// list written by hand with net/http, encoding/json and aws-sdk-go-v2, the
+// way one would without the kit. It makes the same DynamoDB calls as the service for
 // each of them, on the same item and table layout, so that the load test's
 // difference between the two is what the kit's request path costs, not a
 // difference in storage work.

@@ -1,7 +1,7 @@
 // Command load measures what the kit's request path costs under load: it
 // drives the service (./bootstrap, served locally as make run serves it)
 // and a hand-written baseline that makes the same DynamoDB calls
-// (./bootstrap/baseline/httpserver) with the same CRUD mix, and compares
+// (./bootstrap/cmd/baseline/httpserver) with the same CRUD mix, and compares
 // their throughput and latency.
 //
 // It builds both, starts DynamoDB Local and both servers on free loopback
@@ -16,8 +16,8 @@
 // exits 0 when every check passes, 1 when one fails, 2 on an error, an
 // interrupt or its deadline. It stops everything it started in every case.
 //
-//	go run ./bootstrap/load          # about 2.5 minutes
-//	go run ./bootstrap/load -short   # a smoke run of about 30 seconds
+//	go run ./bootstrap/cmd/load          # about 2.5 minutes
+//	go run ./bootstrap/cmd/load -short   # a smoke run of about 30 seconds
 package main
 
 import (
@@ -215,7 +215,7 @@ func newPhases(o options) phases {
 
 func printPreamble(out io.Writer, o options, m mix, srv *servers) {
 	fmt.Fprintf(out, "service  %s  (./bootstrap, LOG_LEVEL=%s)\n", srv.service, o.logLevel)
-	fmt.Fprintf(out, "baseline %s  (./bootstrap/baseline/httpserver)\n", srv.baseline)
+	fmt.Fprintf(out, "baseline %s  (./bootstrap/cmd/baseline/httpserver)\n", srv.baseline)
 	fmt.Fprintf(out, "DynamoDB Local %s, one table each\n", srv.ddb.Endpoint())
 	fmt.Fprintf(out, "mix: %s; %d products seeded per target\n", m, o.seed)
 	fmt.Fprintf(out, "NOTE: the load generator, both servers and DynamoDB Local share this machine's %d CPU cores:\n"+
