@@ -44,6 +44,13 @@ type Config struct {
 	SwaggerUI string
 	// InLambda is true when the Lambda runtime API is there to serve.
 	InLambda bool
+	// EventBusName is the EventBridge bus events are published to
+	// (EVENT_BUS_NAME); without it, the local server logs each event as a
+	// JSON line instead. The event function requires it.
+	EventBusName string
+	// DeadLetterURL is the SQS queue undecodable stream records go to
+	// (DLQ_URL); without it they are logged. The event function requires it.
+	DeadLetterURL string
 }
 
 // defaultMetricsName is the metrics namespace and service dimension when
@@ -69,7 +76,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			Namespace: cmp.Or(getenv("POWERTOOLS_METRICS_NAMESPACE"), defaultMetricsName),
 			Service:   cmp.Or(getenv("POWERTOOLS_SERVICE_NAME"), defaultMetricsName),
 		},
-		InLambda: getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		InLambda:      getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		EventBusName:  getenv("EVENT_BUS_NAME"),
+		DeadLetterURL: getenv("DLQ_URL"),
 	}
 	var errs []error
 	if c.TableName == "" {

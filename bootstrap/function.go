@@ -6,16 +6,16 @@ import (
 	"errors"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.uber.org/fx"
 
-	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/awsenv"
 )
 
-// This file is the build `make build` ships (the Makefile's LAMBDA_TAGS
-// include lambdakit.function): the Lambda function and nothing else. What
+// This file is what both functions `make build` ships share (the Makefile's
+// LAMBDA_TAGS include lambdakit.function; function_api.go and
+// function_events.go are each function's own): the Lambda function and
+// nothing else. What
 // only a developer's machine needs stays out of the binary, because every
 // package in it is paid for at every cold start, in size and in package
 // initialisation: the SDK's shared-config loader (profiles, SSO, STS,
@@ -42,17 +42,3 @@ func awsConfig(cfg Config) (aws.Config, error) {
 // localTable is nothing here: a function never creates its table, which
 // belongs to the CDK stack.
 var localTable = fx.Options()
-
-// serve hands the router to Lambda.
-func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router) error {
-	if !cfg.InLambda {
-		return errors.New("this binary is the Lambda function (built with -tags lambdakit.function) " +
-			"and AWS_LAMBDA_RUNTIME_API is not set; `make run` serves the API locally")
-	}
-	lc.Append(fx.StartHook(func() {
-		// lambda.Start never returns; it exits the process if the runtime
-		// API goes away, which is how Lambda ends an instance.
-		go lambda.Start(router.Invoke)
-	}))
-	return nil
-}

@@ -1,6 +1,14 @@
-// Command bootstrap is the service: under Lambda (provided.al2023) it serves
-// API Gateway events; anywhere else it serves the same router over HTTP on
-// 127.0.0.1:$PORT. fx wires every port to its adapter once, at cold start.
+// Command bootstrap is the service's two Lambda functions and its local
+// server, wired by fx once, at cold start:
+//
+//   - the API function (make build's dist/lambda; function_api.go) serves
+//     API Gateway events;
+//   - the event function (dist/events, built with the lambdakit.events tag;
+//     function_events.go) takes the table's stream, publishes the domain
+//     events to EventBridge and runs the service's consumers;
+//   - anywhere else (go run, make run; server.go) it serves the API over
+//     HTTP on 127.0.0.1:$PORT and runs the event path beside it, reading the
+//     local table's stream.
 package main
 
 import (
@@ -33,5 +41,6 @@ func components() fx.Option {
 		storage,
 		service,
 		app.Service(),
+		eventPath,
 	)
 }

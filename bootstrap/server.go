@@ -16,11 +16,13 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
+	"github.com/lambdakit/lambdakit/kit/relay"
 	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
@@ -46,6 +48,58 @@ func awsConfig(cfg Config) (aws.Config, error) {
 	return awsCfg, nil
 }
 
+// pollEvery is how often the local event path reads the stream when it
+// has nothing to do: events reach the log, the bus and the consumers
+// within about that, as on Lambda, whose mapping polls a few times a
+// second.
+const pollEvery = 250 * time.Millisecond
+
+// pollLocally runs the event path beside the local server, as the event
+// source mapping runs the event function: it reads the table's stream
+// from its start and hands it to the relay in batches.
+func pollLocally(lc fx.Lifecycle, cfg Config, r *relay.Relay, client *dynamodb.Client, log *zap.Logger) error {
+	awsCfg, err := awsConfig(cfg)
+	if err != nil {
+		return err
+	}
+	streams := dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(start context.Context) error {
+			out, err := client.DescribeTable(start, &dynamodb.DescribeTableInput{TableName: aws.String(cfg.TableName)})
+			if err != nil {
+				return fmt.Errorf("describe table: %w", err)
+			}
+			if out.Table.LatestStreamArn == nil {
+				log.Warn("the table has no stream: no events", zap.String("table", cfg.TableName))
+				close(done)
+				return nil
+			}
+			stream := &relay.Stream{API: streams, ARN: *out.Table.LatestStreamArn}
+			log.Info("event path", zap.String("stream", stream.ARN), zap.Bool("eventBridge", cfg.EventBusName != ""))
+			go func() {
+				defer close(done)
+				_ = relay.Poll(ctx, stream, r.Handle, log, pollEvery)
+			}()
+			return nil
+		},
+		OnStop: func(stop context.Context) error {
+			cancel()
+			select {
+			case <-done:
+			case <-stop.Done():
+			}
+			return nil
+		},
+	})
+	return nil
+}
+
 // localTable creates the table on a local endpoint.
 var localTable = fx.Invoke(ensureLocalTable)
 
@@ -64,8 +118,9 @@ func ensureLocalTable(lc fx.Lifecycle, cfg Config, client *dynamodb.Client, log 
 	}))
 }
 
-// serve hands the router to Lambda, or to a local HTTP server.
-func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, svc *resource.Service, log *zap.Logger) error {
+// serve hands the router to Lambda, or to a local HTTP server with the
+// event path beside it.
+func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, svc *resource.Service, r *relay.Relay, client *dynamodb.Client, log *zap.Logger) error {
 	if cfg.InLambda {
 		lc.Append(fx.StartHook(func() {
 			// lambda.Start never returns; it exits the process if the
@@ -76,6 +131,9 @@ func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, svc *resource.Serv
 	}
 	handler, err := localHandler(router, svc, cfg.SwaggerUI)
 	if err != nil {
+		return err
+	}
+	if err := pollLocally(lc, cfg, r, client, log); err != nil {
 		return err
 	}
 	srv := &http.Server{
