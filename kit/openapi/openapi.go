@@ -3,7 +3,9 @@
 // its router's routes. Everything the kit does for a generic operation
 // (statuses, headers, ETags, paging, idempotency, problems) follows from
 // the operation's kind; bodies follow from the entity and input types,
-// their json, kit and default tags and their validate rules.
+// their json, kit and default tags and their validate rules. ViewSchema
+// and ValueSchema give the same schemas in JSON Schema draft-07, for the
+// service's documents in plain JSON Schema.
 //
 // It is 3.0.3, not 3.1, because the validators clients and tests use
 // (kin-openapi among them) validate 3.0 documents.
