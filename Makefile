@@ -72,11 +72,16 @@ openapi: ## Write the OpenAPI document, generated from the service, to $(OPENAPI
 #                           the local server, its docs page and the SDK's
 #                           shared-config loader
 LAMBDA_TAGS := lambda.norpc,validator_novalidatefn,lambdakit.function
+# EVENTS_TAG, added to LAMBDA_TAGS, builds the event function instead of
+# the API function (bootstrap/function_events.go).
+EVENTS_TAG := lambdakit.events
 
 .PHONY: build
-build: ## Build the Lambda binary dist/lambda/bootstrap (provided.al2023, GOARCH=$(GOARCH)).
+build: ## Build the two Lambda binaries, dist/lambda/bootstrap (the API) and dist/events/bootstrap (the event function) (provided.al2023, GOARCH=$(GOARCH)).
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags $(LAMBDA_TAGS) -trimpath -ldflags='-s -w' \
 	  -o dist/lambda/bootstrap ./bootstrap
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags $(LAMBDA_TAGS),$(EVENTS_TAG) -trimpath -ldflags='-s -w' \
+	  -o dist/events/bootstrap ./bootstrap
 
 GO_FILES = $(shell find . -name '*.go' -not -path './.local/*' -not -path '*/node_modules/*' -not -path './infra/cdk.out/*')
 
@@ -88,12 +93,14 @@ fmt-check:
 vet:
 	go vet ./...
 	go vet -tags $(LAMBDA_TAGS) ./bootstrap
+	go vet -tags $(LAMBDA_TAGS),$(EVENTS_TAG) ./bootstrap
 	cd infra && go vet ./...
 
 .PHONY: lint
 lint: $(GOLANGCI) ## Run golangci-lint on both modules.
 	$(GOLANGCI) run ./...
 	$(GOLANGCI) run --build-tags $(LAMBDA_TAGS) ./bootstrap
+	$(GOLANGCI) run --build-tags $(LAMBDA_TAGS),$(EVENTS_TAG) ./bootstrap
 	cd infra && $(GOLANGCI) run --config ../.golangci.yml ./...
 
 .PHONY: test
