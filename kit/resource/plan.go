@@ -3,6 +3,7 @@ package resource
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,14 +66,17 @@ type plan struct {
 	entity   reflect.Type
 	fields   []field
 	byRole   map[string]field
-	create   []copyField  // input field -> entity field
-	update   []patchField // input field -> stored attribute
-	defaults []defaultValue
+	create   []copyField    // input field -> entity field
+	update   []patchField   // input field -> stored attribute
+	defaults []defaultValue // for entity fields the create input does not have
 }
 
 type copyField struct {
 	from, to []int
 	deref    bool // the input is a pointer to the entity's type
+	// fallback is the entity field's default, which a nil pointer takes;
+	// invalid when it has none.
+	fallback reflect.Value
 }
 
 type patchField struct {
@@ -82,6 +86,7 @@ type patchField struct {
 }
 
 type defaultValue struct {
+	name  string
 	to    []int
 	value reflect.Value
 }
@@ -117,7 +122,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 			if err != nil {
 				return nil, fmt.Errorf("resource: %s.%s: default %q: %w", entity, f.name, d, err)
 			}
-			p.defaults = append(p.defaults, defaultValue{to: f.index, value: v})
+			p.defaults = append(p.defaults, defaultValue{name: f.name, to: f.index, value: v})
 		}
 	}
 	if _, ok := p.byRole[roleID]; !ok {
@@ -131,9 +136,13 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		case f.role != "" && f.role != roleImmutable:
 			return nil, fmt.Errorf("resource: %s.%s: the server sets %s.%s", create, in.name, entity, f.name)
 		case in.typ == f.typ:
+			if p.takeDefault(f.name).IsValid() {
+				// Only absence takes a default, and a value cannot be absent.
+				return nil, fmt.Errorf("resource: %s.%s must be a *%s: %s.%s has a default, which only a field the client leaves out takes", create, in.name, f.typ, entity, f.name)
+			}
 			p.create = append(p.create, copyField{from: in.index, to: f.index})
 		case in.typ.Kind() == reflect.Pointer && in.typ.Elem() == f.typ:
-			p.create = append(p.create, copyField{from: in.index, to: f.index, deref: true})
+			p.create = append(p.create, copyField{from: in.index, to: f.index, deref: true, fallback: p.takeDefault(f.name)})
 		default:
 			return nil, fmt.Errorf("resource: %s.%s is a %s, %s.%s a %s", create, in.name, in.typ, entity, f.name, f.typ)
 		}
@@ -153,6 +162,19 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		p.update = append(p.update, patchField{from: in.index, name: f.name, clearable: f.omitEmpty && f.typ.Kind() == reflect.String})
 	}
 	return p, nil
+}
+
+// takeDefault removes the named entity field's default from the defaults
+// every create applies and returns it (invalid if it has none): a create
+// input's field decides for itself when it takes it.
+func (p *plan) takeDefault(name string) reflect.Value {
+	for i, d := range p.defaults {
+		if d.name == name {
+			p.defaults = slices.Delete(p.defaults, i, i+1)
+			return d.value
+		}
+	}
+	return reflect.Value{}
 }
 
 func parseDefault(t reflect.Type, s string) (reflect.Value, error) {
@@ -196,6 +218,11 @@ func (p *plan) build(input any, s stamps) reflect.Value {
 		v := in.FieldByIndex(c.from)
 		if c.deref {
 			if v.IsNil() {
+				// Absent (or null): the default, if any. A zero the client
+				// sent is a value like any other.
+				if c.fallback.IsValid() {
+					e.FieldByIndex(c.to).Set(c.fallback)
+				}
 				continue
 			}
 			v = v.Elem()
@@ -203,9 +230,7 @@ func (p *plan) build(input any, s stamps) reflect.Value {
 		e.FieldByIndex(c.to).Set(v)
 	}
 	for _, d := range p.defaults {
-		if f := e.FieldByIndex(d.to); f.IsZero() {
-			f.Set(d.value)
-		}
+		e.FieldByIndex(d.to).Set(d.value) // no client can send these fields
 	}
 	for role, value := range map[string]string{roleID: s.id, roleParent: s.parent, roleCaller: s.caller} {
 		if f, ok := p.byRole[role]; ok {

@@ -15,8 +15,10 @@
 // the API and in the table; kit:"id", kit:"parent", kit:"created",
 // kit:"updated" and kit:"caller" mark fields the server sets (clients may
 // not send them); kit:"immutable" marks a field an update may not change;
-// default:"…" fills a field a create leaves empty. Inputs carry validate
-// tags, which the bus checks before a handler runs.
+// default:"…" fills a field a create leaves out (its input has no such
+// field, or a nil pointer; a zero the client sends is kept, so a create
+// field whose entity field has a default must be a pointer). Inputs carry
+// validate tags, which the bus checks before a handler runs.
 package resource
 
 import (

@@ -43,13 +43,14 @@ func (Widget) EntityKind() string { return "WIDGET" }
 func (w Widget) EntityID() string { return w.ID }
 
 // CreateWidget sets the immutable Code, and takes Count by pointer as
-// CreateReview takes its rating.
+// CreateReview takes its rating; Colour, which has a default, must be a
+// pointer to tell absent from "".
 type CreateWidget struct {
-	Name   string `json:"name" validate:"required"`
-	Colour string `json:"colour"`
-	Code   string `json:"code"`
-	Count  *int   `json:"count"`
-	Note   string `json:"note"`
+	Name   string  `json:"name" validate:"required"`
+	Colour *string `json:"colour"`
+	Code   string  `json:"code"`
+	Count  *int    `json:"count"`
+	Note   string  `json:"note"`
 }
 
 // UpdateWidget lists its fields in an order unlike Widget's, so the
@@ -212,7 +213,7 @@ func (orphan) ParentKind() string { return "NOBODY" }
 type (
 	empty         struct{}
 	createUnknown struct {
-		Colour string `json:"colour"`
+		Name   string `json:"name"`
 		Weight int    `json:"weight"`
 	}
 	createID struct {
@@ -229,6 +230,9 @@ type (
 	}
 	createCountPtr struct {
 		Count *string `json:"count"`
+	}
+	createColourValue struct {
+		Colour string `json:"colour"`
 	}
 	createCaller struct {
 		Owner string `json:"owner"`
@@ -322,6 +326,9 @@ func TestServeRejectsDeclarations(t *testing.T) {
 		{name: "create pointer to another type",
 			serve:  resource.Serve[Widget, createCountPtr, UpdateWidget],
 			errHas: "createCountPtr.count is a *string"},
+		{name: "create field with a default, by value",
+			serve:  resource.Serve[Widget, createColourValue, UpdateWidget],
+			errHas: "createColourValue.colour must be a *string: resource_test.Widget.colour has a default"},
 		{name: "update field not a pointer",
 			serve:  resource.Serve[Widget, CreateWidget, updateValue],
 			errHas: "updateValue.name must be a *string"},
@@ -480,14 +487,37 @@ func TestServeAcceptsValidDeclaration(t *testing.T) {
 
 // --- behaviour ---------------------------------------------------------------
 
+// Ticket has defaults of every kind a default may have, one of them on a
+// field no create input can send.
+type Ticket struct {
+	ID     string `json:"id" kit:"id"`
+	Total  int    `json:"total" default:"5"`
+	Urgent bool   `json:"urgent" default:"true"`
+	Queue  string `json:"queue" default:"triage"`
+}
+
+func (Ticket) EntityKind() string { return "TICKET" }
+func (t Ticket) EntityID() string { return t.ID }
+
+type CreateTicket struct {
+	Total  *int  `json:"total"`
+	Urgent *bool `json:"urgent"`
+}
+
+type UpdateTicket struct {
+	Total *int `json:"total"`
+}
+
 // TestCreateDefaults checks that a default fills a field the create leaves
-// empty, and only then.
+// out (absent or null), and only then: a zero the client sends is kept.
 func TestCreateDefaults(t *testing.T) {
 	for _, tc := range []struct {
-		name, body, colour string
+		name, body string
+		colour     any
 	}{
 		{"absent", `{"name":"w"}`, "grey"},
-		{"empty", `{"name":"w","colour":""}`, "grey"},
+		{"null", `{"name":"w","colour":null}`, "grey"},
+		{"empty", `{"name":"w","colour":""}`, ""},
 		{"given", `{"name":"w","colour":"red"}`, "red"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -500,6 +530,28 @@ func TestCreateDefaults(t *testing.T) {
 			got := want(t, svc, call("GET", "/widgets/"+id(1), ""), http.StatusOK)
 			if c := object(t, got.Body)["colour"]; c != tc.colour {
 				t.Errorf("stored colour %v, want %q", c, tc.colour)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		body string
+		want map[string]any
+	}{
+		{`{}`, map[string]any{"total": 5.0, "urgent": true, "queue": "triage"}},
+		{`{"total":null,"urgent":null}`, map[string]any{"total": 5.0, "urgent": true, "queue": "triage"}},
+		{`{"total":0,"urgent":false}`, map[string]any{"total": 0.0, "urgent": false, "queue": "triage"}},
+		{`{"total":2}`, map[string]any{"total": 2.0, "urgent": true, "queue": "triage"}},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			svc := golden.Memory(t, func(s *resource.Service) error {
+				return resource.Serve[Ticket, CreateTicket, UpdateTicket](s, "/tickets")
+			})
+			created := object(t, want(t, svc, call("POST", "/tickets", tc.body), http.StatusCreated).Body)
+			stored := object(t, want(t, svc, call("GET", "/tickets/"+id(1), ""), http.StatusOK).Body)
+			for name, v := range tc.want {
+				if created[name] != v || stored[name] != v {
+					t.Errorf("%s: created %v, stored %v, want %v", name, created[name], stored[name], v)
+				}
 			}
 		})
 	}
