@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdakit/lambdakit/kit/command"
 )
 
 // Roles the kit tag gives an entity's fields. Every one but immutable is
@@ -95,6 +97,13 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 	for _, t := range []reflect.Type{entity, create, update} {
 		if t.Kind() != reflect.Struct {
 			return nil, fmt.Errorf("resource: %s is not a struct", t)
+		}
+	}
+	selfValidator := reflect.TypeFor[command.SelfValidator]()
+	for _, t := range []reflect.Type{create, update} {
+		if !t.Implements(selfValidator) && reflect.PointerTo(t).Implements(selfValidator) {
+			// The commands hold their input by value and would never call it.
+			return nil, fmt.Errorf("resource: %s has Validate on a pointer receiver; declare it on the value", t)
 		}
 	}
 	p := &plan{entity: entity, fields: fields(entity), byRole: map[string]field{}}

@@ -114,6 +114,15 @@ type With[C kit.Entity] struct {
 	Children kit.Page[C]
 }
 
+// Validate runs the input's own Validate, if it has one: the bus calls the
+// command's, which passes the call on.
+func (c Create[T, C]) Validate() error {
+	if sv, ok := any(c.Input).(command.SelfValidator); ok {
+		return sv.Validate() //nolint:wrapcheck // the input's own client-facing error
+	}
+	return nil
+}
+
 // Validate requires an update to change at least one field, and then runs
 // the input's own Validate, if it has one.
 func (c Update[T, U]) Validate() error {

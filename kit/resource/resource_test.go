@@ -329,6 +329,9 @@ func TestServeRejectsDeclarations(t *testing.T) {
 		{name: "create field with a default, by value",
 			serve:  resource.Serve[Widget, createColourValue, UpdateWidget],
 			errHas: "createColourValue.colour must be a *string: resource_test.Widget.colour has a default"},
+		{name: "create input with Validate on a pointer receiver",
+			serve: resource.Serve[Span, createSpanByPointer, UpdateSpan], path: "/spans",
+			errHas: "createSpanByPointer has Validate on a pointer receiver"},
 		{name: "update field not a pointer",
 			serve:  resource.Serve[Widget, CreateWidget, updateValue],
 			errHas: "updateValue.name must be a *string"},
@@ -552,6 +555,71 @@ func TestCreateDefaults(t *testing.T) {
 				if created[name] != v || stored[name] != v {
 					t.Errorf("%s: created %v, stored %v, want %v", name, created[name], stored[name], v)
 				}
+			}
+		})
+	}
+}
+
+// Span has a rule across fields, which its inputs' Validate methods check.
+type Span struct {
+	ID  string `json:"id" kit:"id"`
+	Min int    `json:"min"`
+	Max int    `json:"max"`
+}
+
+func (Span) EntityKind() string { return "SPAN" }
+func (s Span) EntityID() string { return s.ID }
+
+type CreateSpan struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// Validate requires min ≤ max.
+func (c CreateSpan) Validate() error { return spanRule(&c.Min, &c.Max) }
+
+type UpdateSpan struct {
+	Min *int `json:"min"`
+	Max *int `json:"max"`
+}
+
+// Validate requires min ≤ max when both are given.
+func (u UpdateSpan) Validate() error { return spanRule(u.Min, u.Max) }
+
+func spanRule(lo, hi *int) error {
+	if lo != nil && hi != nil && *lo > *hi {
+		return &kit.ValidationError{Fields: []kit.FieldError{{Field: "max", Reason: "must be at least min"}}}
+	}
+	return nil
+}
+
+// createSpanByPointer declares Validate where the bus, holding inputs by
+// value, would never find it.
+type createSpanByPointer struct {
+	Min int `json:"min"`
+}
+
+func (c *createSpanByPointer) Validate() error { return nil }
+
+// TestInputValidate: an input's own Validate runs on create as on update,
+// and a failing one is a 400 that writes nothing.
+func TestInputValidate(t *testing.T) {
+	svc := golden.Memory(t, func(s *resource.Service) error {
+		return resource.Serve[Span, CreateSpan, UpdateSpan](s, "/spans")
+	})
+	want(t, svc, call("POST", "/spans", `{"min":1,"max":2}`), http.StatusCreated)
+	for _, ev := range []events.APIGatewayProxyRequest{
+		call("POST", "/spans", `{"min":9,"max":2}`),
+		call("PUT", "/spans/"+id(1), `{"min":9,"max":2}`),
+	} {
+		t.Run(ev.HTTPMethod, func(t *testing.T) {
+			before := svc.Snapshot()
+			got := fieldErrors(t, svc.Invoke(t, ev))
+			if want := []kit.FieldError{{Field: "max", Reason: "must be at least min"}}; !reflect.DeepEqual(got, want) {
+				t.Errorf("errors %+v, want %+v", got, want)
+			}
+			if after := svc.Snapshot(); !slices.Equal(before, after) {
+				t.Errorf("a refused %s changed the store", ev.HTTPMethod)
 			}
 		})
 	}
