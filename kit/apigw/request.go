@@ -149,17 +149,7 @@ func exactNames(body []byte, t reflect.Type) error {
 		return kit.Invalid("the body must be a JSON object")
 	}
 	known := make(map[string]bool, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
-			continue
-		case "":
-			name = f.Name
-		}
-		known[name] = true
-	}
+	jsonNames(t, known, map[reflect.Type]bool{})
 	var bad []kit.FieldError
 	for name := range fields {
 		if !known[name] {
@@ -171,6 +161,37 @@ func exactNames(body []byte, t reflect.Type) error {
 		return &kit.ValidationError{Fields: bad}
 	}
 	return nil
+}
+
+// jsonNames adds to known the names of struct type t's JSON fields. As in
+// encoding/json, a struct embedded without a JSON name of its own, by value
+// or by pointer, contributes its fields in its place. seen stops a type
+// that embeds a pointer to itself.
+func jsonNames(t reflect.Type, known map[string]bool, seen map[reflect.Type]bool) {
+	if seen[t] {
+		return
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if embedded := f.Type; name == "" && f.Anonymous {
+			if embedded.Kind() == reflect.Pointer {
+				embedded = embedded.Elem()
+			}
+			if embedded.Kind() == reflect.Struct {
+				jsonNames(embedded, known, seen)
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		known[name] = true
+	}
 }
 
 // depth returns the deepest nesting of arrays and objects, skipping strings.

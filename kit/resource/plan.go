@@ -61,6 +61,42 @@ func fields(t reflect.Type) []field {
 	return out
 }
 
+// flattenable refuses the structs fields cannot flatten as encoding/json
+// does, at any depth: one embedded by pointer, which may be nil, or of an
+// unexported type, whose fields reflect may not set; and two fields of one
+// JSON name, where encoding/json would pick one by depth and the plan
+// would use both.
+func flattenable(t reflect.Type) error {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		embedded := f.Type
+		if embedded.Kind() == reflect.Pointer {
+			embedded = embedded.Elem()
+		}
+		if !f.Anonymous || name != "" || embedded.Kind() != reflect.Struct {
+			continue
+		}
+		switch {
+		case f.Type.Kind() == reflect.Pointer:
+			return fmt.Errorf("resource: %s embeds %s: embed the struct itself, not a pointer to it", t, f.Type)
+		case !f.IsExported():
+			return fmt.Errorf("resource: %s embeds %s: embed an exported type", t, f.Type)
+		}
+		if err := flattenable(f.Type); err != nil {
+			return err
+		}
+	}
+	named := map[string]bool{}
+	for _, f := range fields(t) {
+		if named[f.name] {
+			return fmt.Errorf("resource: %s has two fields named %q in JSON", t, f.name)
+		}
+		named[f.name] = true
+	}
+	return nil
+}
+
 // plan is what the generic operations know about an entity type T and its
 // create and update inputs C and U, worked out once at registration so
 // that a declaration that cannot work fails at cold start.
@@ -97,6 +133,11 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 	for _, t := range []reflect.Type{entity, create, update} {
 		if t.Kind() != reflect.Struct {
 			return nil, fmt.Errorf("resource: %s is not a struct", t)
+		}
+	}
+	for _, t := range []reflect.Type{entity, create, update} {
+		if err := flattenable(t); err != nil {
+			return nil, err
 		}
 	}
 	selfValidator := reflect.TypeFor[command.SelfValidator]()
@@ -276,14 +317,15 @@ func (p *plan) patch(input any, now time.Time) (set map[string]any, remove []str
 	return set, remove
 }
 
-// updateFields names an update input's fields, for the rule that an update
-// must change at least one.
-func updateFields(t reflect.Type) []string {
-	var names []string
-	for _, f := range fields(t) {
+// updateFields names an update input's fields, embedded ones included, for
+// the rule that an update must change at least one, and tells whether in
+// sets any.
+func updateFields(in reflect.Value) (names []string, set bool) {
+	for _, f := range fields(in.Type()) {
 		if f.typ.Kind() == reflect.Pointer {
 			names = append(names, f.name)
+			set = set || !in.FieldByIndex(f.index).IsNil()
 		}
 	}
-	return names
+	return names, set
 }

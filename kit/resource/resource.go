@@ -126,14 +126,7 @@ func (c Create[T, C]) Validate() error {
 // Validate requires an update to change at least one field, and then runs
 // the input's own Validate, if it has one.
 func (c Update[T, U]) Validate() error {
-	in := reflect.ValueOf(c.Input)
-	names := updateFields(in.Type())
-	set := false
-	for i := range in.NumField() {
-		if f := in.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
-			set = true
-		}
-	}
+	names, set := updateFields(reflect.ValueOf(c.Input))
 	if !set && len(names) > 0 {
 		return &kit.ValidationError{Fields: []kit.FieldError{{Field: names[0], Reason: oneOf(names) + " is required"}}}
 	}
@@ -159,6 +152,10 @@ func oneOf(names []string) string {
 // the parent's item path and a name for the collection, like
 // "/products/{id}/reviews", its items' id parameter is named after its
 // kind ("reviewId"), and the parent's GET answers ?include=reviews.
+//
+// A struct embedded in C or U without a JSON name of its own contributes
+// its fields, as in encoding/json; Serve refuses one embedded by pointer or
+// of an unexported type, and two fields of one JSON name.
 //
 // Ids are the UUIDs kit.IDs makes; any other id in a path is not found,
 // without a call to the store.

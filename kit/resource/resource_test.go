@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/golden"
+	"github.com/lambdakit/lambdakit/kit/openapi"
 	"github.com/lambdakit/lambdakit/kit/problem"
 	"github.com/lambdakit/lambdakit/kit/resource"
 )
@@ -234,6 +236,25 @@ type (
 	createColourValue struct {
 		Colour string `json:"colour"`
 	}
+	createByPointer struct {
+		*ArticleText
+	}
+	articleText struct {
+		Body *string `json:"body"`
+	}
+	createUnexported struct {
+		articleText
+	}
+	createDeepPointer struct {
+		ArticlePatchByPointer
+	}
+	ArticlePatchByPointer struct {
+		*ArticleTitle
+	}
+	createTwice struct {
+		ArticleText
+		Body *string `json:"body"`
+	}
 	createCaller struct {
 		Owner string `json:"owner"`
 	}
@@ -332,6 +353,21 @@ func TestServeRejectsDeclarations(t *testing.T) {
 		{name: "create input with Validate on a pointer receiver",
 			serve: resource.Serve[Span, createSpanByPointer, UpdateSpan], path: "/spans",
 			errHas: "createSpanByPointer has Validate on a pointer receiver"},
+		{name: "create input embedding a pointer",
+			serve: resource.Serve[Article, createByPointer, UpdateArticle], path: "/articles",
+			errHas: "createByPointer embeds *resource_test.ArticleText: embed the struct itself"},
+		{name: "create input embedding a pointer a level down",
+			serve: resource.Serve[Article, createDeepPointer, UpdateArticle], path: "/articles",
+			errHas: "ArticlePatchByPointer embeds *resource_test.ArticleTitle"},
+		{name: "create input embedding an unexported type",
+			serve: resource.Serve[Article, createUnexported, UpdateArticle], path: "/articles",
+			errHas: "createUnexported embeds resource_test.articleText: embed an exported type"},
+		{name: "create input naming a field twice",
+			serve: resource.Serve[Article, createTwice, UpdateArticle], path: "/articles",
+			errHas: `createTwice has two fields named "body"`},
+		{name: "update input embedding a pointer",
+			serve: resource.Serve[Article, CreateArticle, ArticlePatchByPointer], path: "/articles",
+			errHas: "ArticlePatchByPointer embeds *resource_test.ArticleTitle"},
 		{name: "update field not a pointer",
 			serve:  resource.Serve[Widget, CreateWidget, updateValue],
 			errHas: "updateValue.name must be a *string"},
@@ -622,6 +658,118 @@ func TestInputValidate(t *testing.T) {
 				t.Errorf("a refused %s changed the store", ev.HTTPMethod)
 			}
 		})
+	}
+}
+
+// Article's inputs share fields through embedded structs, by value and
+// without a JSON name: their fields are the inputs' own.
+type Article struct {
+	ID    string `json:"id" kit:"id"`
+	Title string `json:"title"`
+	Body  string `json:"body,omitempty"`
+	Stars int    `json:"stars"`
+}
+
+func (Article) EntityKind() string { return "ARTICLE" }
+func (a Article) EntityID() string { return a.ID }
+
+// ArticleText is shared by both inputs.
+type ArticleText struct {
+	Body *string `json:"body" validate:"omitnil,max=10"`
+}
+
+// ArticleTitle embeds a level deeper.
+type ArticleTitle struct {
+	Title *string `json:"title" validate:"omitnil,notblank"`
+}
+
+type CreateArticle struct {
+	ArticleText
+	Title string `json:"title" validate:"required"`
+}
+
+type UpdateArticle struct {
+	ArticlePatch
+	Stars *int `json:"stars"`
+}
+
+type ArticlePatch struct {
+	ArticleTitle
+	ArticleText
+}
+
+// TestEmbeddedInputs: fields an input takes from embedded structs are
+// decoded strictly, validated, stored, patched, counted by the rule that an
+// update sets something, and documented, like its own.
+func TestEmbeddedInputs(t *testing.T) {
+	register := func(s *resource.Service) error {
+		return resource.Serve[Article, CreateArticle, UpdateArticle](s, "/articles")
+	}
+	svc := golden.Memory(t, register)
+	created := object(t, want(t, svc, call("POST", "/articles", `{"title":"T","body":"short"}`), http.StatusCreated).Body)
+	if created["title"] != "T" || created["body"] != "short" {
+		t.Errorf("created %v, want title T and body short", created)
+	}
+	path := "/articles/" + id(1)
+	for _, tc := range []struct {
+		body  string
+		field kit.FieldError
+	}{
+		{`{"title":"T","body":"far too long"}`, kit.FieldError{Field: "body", Reason: "must be at most 10 characters"}},
+		{`{"title":"T","Body":"x"}`, kit.FieldError{Field: "Body", Reason: "is not allowed"}},
+		{`{"title":"T","ArticleText":{"body":"x"}}`, kit.FieldError{Field: "ArticleText", Reason: "is not allowed"}},
+	} {
+		t.Run("POST "+tc.body, func(t *testing.T) {
+			if got := fieldErrors(t, svc.Invoke(t, call("POST", "/articles", tc.body))); !reflect.DeepEqual(got, []kit.FieldError{tc.field}) {
+				t.Errorf("errors %+v, want %+v", got, tc.field)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		body  string
+		field kit.FieldError
+	}{
+		{`{}`, kit.FieldError{Field: "title", Reason: "title, body or stars is required"}},
+		{`{"title":" "}`, kit.FieldError{Field: "title", Reason: "must not be blank"}},
+		{`{"body":"far too long"}`, kit.FieldError{Field: "body", Reason: "must be at most 10 characters"}},
+	} {
+		t.Run("PUT "+tc.body, func(t *testing.T) {
+			if got := fieldErrors(t, svc.Invoke(t, call("PUT", path, tc.body))); !reflect.DeepEqual(got, []kit.FieldError{tc.field}) {
+				t.Errorf("errors %+v, want %+v", got, tc.field)
+			}
+		})
+	}
+	// Each promoted field alone is an update, and "" clears the optional body.
+	want(t, svc, call("PUT", path, `{"title":"U"}`), http.StatusOK)
+	updated := object(t, want(t, svc, call("PUT", path, `{"body":""}`), http.StatusOK).Body)
+	if _, hasBody := updated["body"]; updated["title"] != "U" || hasBody {
+		t.Errorf("updated %v, want title U and no body", updated)
+	}
+
+	s := newService()
+	if err := register(s); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi.Document(openapi.Info{Title: "t", Version: "1"}, s.Operations(), s.Router.Routes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any
+				Required   []string
+			}
+		}
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	for name, props := range map[string][]string{"CreateArticle": {"body", "title"}, "UpdateArticle": {"body", "stars", "title"}} {
+		got := slices.Sorted(maps.Keys(d.Components.Schemas[name].Properties))
+		if !slices.Equal(got, props) {
+			t.Errorf("%s documents %v, want %v", name, got, props)
+		}
 	}
 }
 
