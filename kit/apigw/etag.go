@@ -14,6 +14,8 @@ func ETag(v kit.Version) string { return `"` + strconv.FormatInt(int64(v), 10) +
 // AnyVersion when there is none or it is "*" (the write must find the
 // entity either way). It takes one strong tag; a weak tag never matches
 // under RFC 9110's strong comparison, so it yields a version no entity has.
+// A header sent on several lines counts by its last, as LookupHeader reads
+// it.
 func (r *Request) IfMatch() (kit.Version, error) {
 	h := strings.TrimSpace(r.Header("If-Match"))
 	switch {
@@ -41,7 +43,8 @@ func (r *Request) IfMatch() (kit.Version, error) {
 const neverMatches = kit.Version(-1)
 
 // NotModified reports whether the request's If-None-Match header matches
-// the version, by the weak comparison RFC 9110 prescribes for it.
+// the version, by the weak comparison RFC 9110 prescribes for it. A header
+// sent on several lines counts by its last, as LookupHeader reads it.
 func (r *Request) NotModified(v kit.Version) bool {
 	h := strings.TrimSpace(r.Header("If-None-Match"))
 	if h == "" {

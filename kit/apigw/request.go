@@ -34,19 +34,23 @@ type Request struct {
 // PathValue returns the path parameter the route pattern named, or "".
 func (r *Request) PathValue(name string) string { return r.params[name] }
 
-// Header returns the first value of the named header, or "".
+// Header returns the value of the named header, or "": the last, if the
+// client sent it on several lines (see LookupHeader).
 func (r *Request) Header(name string) string {
 	v, _ := r.LookupHeader(name)
 	return v
 }
 
-// LookupHeader returns the first value of the named header and whether the
+// LookupHeader returns the value of the named header and whether the
 // request has it. Names match without regard to case, as API Gateway passes
-// them as the client sent them.
+// them as the client sent them. A header sent on several lines gives its
+// last value, as API Gateway's single-value headers map does: If-Match,
+// If-None-Match and Idempotency-Key mean the same to the service whichever
+// map an event is read from.
 func (r *Request) LookupHeader(name string) (string, bool) {
 	for k, vs := range r.Event.MultiValueHeaders {
 		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0], true
+			return vs[len(vs)-1], true
 		}
 	}
 	for k, v := range r.Event.Headers {
