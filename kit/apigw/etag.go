@@ -27,6 +27,8 @@ func Tag(v kit.Version, revision int64) string {
 // AnyVersion when there is none or it is "*" (the write must find the
 // entity either way). It takes one strong tag; a weak tag never matches
 // under RFC 9110's strong comparison, so it yields a version no entity has.
+// A header sent on several lines counts by its last, as LookupHeader reads
+// it.
 func (r *Request) IfMatch() (kit.Version, error) {
 	h := strings.TrimSpace(r.Header("If-Match"))
 	switch {
@@ -55,7 +57,8 @@ const neverMatches = kit.Version(-1)
 
 // NotModified reports whether the request's If-None-Match header matches
 // the entity tag (as Tag makes it), by the weak comparison RFC 9110
-// prescribes for it.
+// prescribes for it. A header sent on several lines counts by its last, as
+// LookupHeader reads it.
 func (r *Request) NotModified(etag string) bool {
 	h := strings.TrimSpace(r.Header("If-None-Match"))
 	if h == "" {

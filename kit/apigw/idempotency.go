@@ -39,10 +39,12 @@ func (rt *Router) serveIdempotent(ctx context.Context, req *Request, route *rout
 	}
 	now := rt.clock.Now()
 	info := kit.RequestInfoFrom(ctx)
+	// The fingerprint takes the path within the API: one request sent
+	// through two base paths (a custom domain's mapping, the stage) is one.
 	claim := &idempotency.Claim{
 		Record: idempotency.Record{
 			Key:         idempotency.ScopedKey(info.Caller, route.pattern, key),
-			Fingerprint: idempotency.Fingerprint(req.Event.HTTPMethod, req.Event.Path, body),
+			Fingerprint: idempotency.Fingerprint(req.Event.HTTPMethod, req.Path(), body),
 			ExpiresAt:   now.Add(idempotency.TTL),
 		},
 		Now: now,

@@ -34,19 +34,23 @@ type Request struct {
 // PathValue returns the path parameter the route pattern named, or "".
 func (r *Request) PathValue(name string) string { return r.params[name] }
 
-// Header returns the first value of the named header, or "".
+// Header returns the value of the named header, or "": the last, if the
+// client sent it on several lines (see LookupHeader).
 func (r *Request) Header(name string) string {
 	v, _ := r.LookupHeader(name)
 	return v
 }
 
-// LookupHeader returns the first value of the named header and whether the
+// LookupHeader returns the value of the named header and whether the
 // request has it. Names match without regard to case, as API Gateway passes
-// them as the client sent them.
+// them as the client sent them. A header sent on several lines gives its
+// last value, as API Gateway's single-value headers map does: If-Match,
+// If-None-Match and Idempotency-Key mean the same to the service whichever
+// map an event is read from.
 func (r *Request) LookupHeader(name string) (string, bool) {
 	for k, vs := range r.Event.MultiValueHeaders {
 		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0], true
+			return vs[len(vs)-1], true
 		}
 	}
 	for k, v := range r.Event.Headers {
@@ -149,17 +153,7 @@ func exactNames(body []byte, t reflect.Type) error {
 		return kit.Invalid("the body must be a JSON object")
 	}
 	known := make(map[string]bool, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
-			continue
-		case "":
-			name = f.Name
-		}
-		known[name] = true
-	}
+	jsonNames(t, known, map[reflect.Type]bool{})
 	var bad []kit.FieldError
 	for name := range fields {
 		if !known[name] {
@@ -171,6 +165,37 @@ func exactNames(body []byte, t reflect.Type) error {
 		return &kit.ValidationError{Fields: bad}
 	}
 	return nil
+}
+
+// jsonNames adds to known the names of struct type t's JSON fields. As in
+// encoding/json, a struct embedded without a JSON name of its own, by value
+// or by pointer, contributes its fields in its place. seen stops a type
+// that embeds a pointer to itself.
+func jsonNames(t reflect.Type, known map[string]bool, seen map[reflect.Type]bool) {
+	if seen[t] {
+		return
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if embedded := f.Type; name == "" && f.Anonymous {
+			if embedded.Kind() == reflect.Pointer {
+				embedded = embedded.Elem()
+			}
+			if embedded.Kind() == reflect.Struct {
+				jsonNames(embedded, known, seen)
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		known[name] = true
+	}
 }
 
 // depth returns the deepest nesting of arrays and objects, skipping strings.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,9 +35,10 @@ func TestHeader(t *testing.T) {
 		{"CONTENT-TYPE", "application/json"},
 		{"content-type", "application/json"},
 		{"x-single", "single"},
-		{"x-multi", "first"},
-		{"X-MULTI", "first"},
-		{"X-Both", "multi-first"},
+		// Several lines: the last, as API Gateway's single-value map has it.
+		{"x-multi", "second"},
+		{"X-MULTI", "second"},
+		{"X-Both", "multi-second"},
 		{"X-Empty", ""},
 		{"X-Missing", ""},
 		{"", ""},
@@ -51,7 +53,7 @@ func TestHeader(t *testing.T) {
 	}{
 		{"x-blank", "", true},
 		{"X-Single", "single", true},
-		{"x-multi", "first", true},
+		{"x-multi", "second", true},
 		{"X-Empty", "", false}, // an empty multi-value list is no header
 		{"X-Missing", "", false},
 	} {
@@ -246,6 +248,61 @@ func TestDecodeJSON(t *testing.T) {
 				if !strings.Contains(ke.Detail, tc.wantDetail) {
 					t.Errorf("detail %q does not contain %q", ke.Detail, tc.wantDetail)
 				}
+			}
+		})
+	}
+}
+
+// Structs embedded in a body's type, as encoding/json sees them: without a
+// JSON name of their own their fields are the body's, by value or by
+// pointer; with one they are a nested object.
+type (
+	Audit struct {
+		By string `json:"by"`
+	}
+	Named struct {
+		Note string `json:"note"`
+	}
+	Stamp struct {
+		At string `json:"at"`
+	}
+	embedding struct {
+		Name string `json:"name"`
+		Audit
+		*Named
+		Stamp `json:"stamp"`
+	}
+)
+
+// TestDecodeJSONEmbedded: a promoted field is a field of the body, in its
+// one spelling; an embedded struct's own name is not.
+func TestDecodeJSONEmbedded(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want embedding // when bad is ""
+		bad  string    // the field refused
+	}{
+		{body: `{"name":"a","by":"b","note":"n","stamp":{"at":"t"}}`,
+			want: embedding{Name: "a", Audit: Audit{By: "b"}, Named: &Named{Note: "n"}, Stamp: Stamp{At: "t"}}},
+		{body: `{"by":"b"}`, want: embedding{Audit: Audit{By: "b"}}},
+		{body: `{"By":"b"}`, bad: "By"},
+		{body: `{"NOTE":"n"}`, bad: "NOTE"},
+		{body: `{"Audit":{"by":"b"}}`, bad: "Audit"},
+		{body: `{"at":"t"}`, bad: "at"},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			r := &apigw.Request{Event: events.APIGatewayProxyRequest{Body: tc.body}}
+			var got embedding
+			err := r.DecodeJSON(&got)
+			if tc.bad == "" {
+				if err != nil || !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("DecodeJSON = %+v, %v; want %+v", got, err, tc.want)
+				}
+				return
+			}
+			var verr *kit.ValidationError
+			if !errors.As(err, &verr) || len(verr.Fields) != 1 || verr.Fields[0] != (kit.FieldError{Field: tc.bad, Reason: "is not allowed"}) {
+				t.Errorf("DecodeJSON error = %v, want %s is not allowed", err, tc.bad)
 			}
 		})
 	}

@@ -97,7 +97,10 @@ func ScopedKey(caller, route, key string) string {
 	return digest(caller, route, key)
 }
 
-// Fingerprint identifies a request by its method, path and body.
+// Fingerprint identifies a request by its method, path and body. The path
+// is the one within the API, without the prefix the client's URL had (a
+// stage, a custom domain's base path), so that the same request retried
+// through another prefix is the same request.
 func Fingerprint(method, path string, body []byte) string {
 	return digest(method, path, string(body))
 }

@@ -36,9 +36,9 @@ type (
 		UpdatedAt time.Time `json:"updatedAt" kit:"updated"`
 	}
 	createOrder struct {
-		Status string `json:"status" validate:"omitempty,oneof=open paid"`
-		Total  *int   `json:"total" validate:"required,min=0"`
-		Note   string `json:"note" validate:"max=500"`
+		Status *string `json:"status" validate:"omitnil,oneof=open paid"`
+		Total  *int    `json:"total" validate:"required,min=0"`
+		Note   string  `json:"note" validate:"max=500"`
 	}
 	updateOrder struct {
 		Status *string `json:"status" validate:"omitnil,oneof=open paid"`

@@ -3,9 +3,12 @@ package resource
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdakit/lambdakit/kit/command"
 )
 
 // Roles the kit tag gives an entity's fields. Every one but immutable is
@@ -59,6 +62,42 @@ func fields(t reflect.Type) []field {
 	return out
 }
 
+// flattenable refuses the structs fields cannot flatten as encoding/json
+// does, at any depth: one embedded by pointer, which may be nil, or of an
+// unexported type, whose fields reflect may not set; and two fields of one
+// JSON name, where encoding/json would pick one by depth and the plan
+// would use both.
+func flattenable(t reflect.Type) error {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		embedded := f.Type
+		if embedded.Kind() == reflect.Pointer {
+			embedded = embedded.Elem()
+		}
+		if !f.Anonymous || name != "" || embedded.Kind() != reflect.Struct {
+			continue
+		}
+		switch {
+		case f.Type.Kind() == reflect.Pointer:
+			return fmt.Errorf("resource: %s embeds %s: embed the struct itself, not a pointer to it", t, f.Type)
+		case !f.IsExported():
+			return fmt.Errorf("resource: %s embeds %s: embed an exported type", t, f.Type)
+		}
+		if err := flattenable(f.Type); err != nil {
+			return err
+		}
+	}
+	named := map[string]bool{}
+	for _, f := range fields(t) {
+		if named[f.name] {
+			return fmt.Errorf("resource: %s has two fields named %q in JSON", t, f.name)
+		}
+		named[f.name] = true
+	}
+	return nil
+}
+
 // plan is what the generic operations know about an entity type T and its
 // create and update inputs C and U, worked out once at registration so
 // that a declaration that cannot work fails at cold start.
@@ -66,14 +105,17 @@ type plan struct {
 	entity   reflect.Type
 	fields   []field
 	byRole   map[string]field
-	create   []copyField  // input field -> entity field
-	update   []patchField // input field -> stored attribute
-	defaults []defaultValue
+	create   []copyField    // input field -> entity field
+	update   []patchField   // input field -> stored attribute
+	defaults []defaultValue // for entity fields the create input does not have
 }
 
 type copyField struct {
 	from, to []int
 	deref    bool // the input is a pointer to the entity's type
+	// fallback is the entity field's default, which a nil pointer takes;
+	// invalid when it has none.
+	fallback reflect.Value
 }
 
 type patchField struct {
@@ -83,6 +125,7 @@ type patchField struct {
 }
 
 type defaultValue struct {
+	name  string
 	to    []int
 	value reflect.Value
 }
@@ -91,6 +134,18 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 	for _, t := range []reflect.Type{entity, create, update} {
 		if t.Kind() != reflect.Struct {
 			return nil, fmt.Errorf("resource: %s is not a struct", t)
+		}
+	}
+	for _, t := range []reflect.Type{entity, create, update} {
+		if err := flattenable(t); err != nil {
+			return nil, err
+		}
+	}
+	selfValidator := reflect.TypeFor[command.SelfValidator]()
+	for _, t := range []reflect.Type{create, update} {
+		if !t.Implements(selfValidator) && reflect.PointerTo(t).Implements(selfValidator) {
+			// The commands hold their input by value and would never call it.
+			return nil, fmt.Errorf("resource: %s has Validate on a pointer receiver; declare it on the value", t)
 		}
 	}
 	p := &plan{entity: entity, fields: fields(entity), byRole: map[string]field{}}
@@ -118,7 +173,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 			if err != nil {
 				return nil, fmt.Errorf("resource: %s.%s: default %q: %w", entity, f.name, d, err)
 			}
-			p.defaults = append(p.defaults, defaultValue{to: f.index, value: v})
+			p.defaults = append(p.defaults, defaultValue{name: f.name, to: f.index, value: v})
 		}
 	}
 	if _, ok := p.byRole[roleID]; !ok {
@@ -132,9 +187,13 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		case f.role != "" && f.role != roleImmutable:
 			return nil, fmt.Errorf("resource: %s.%s: the server sets %s.%s", create, in.name, entity, f.name)
 		case in.typ == f.typ:
+			if p.takeDefault(f.name).IsValid() {
+				// Only absence takes a default, and a value cannot be absent.
+				return nil, fmt.Errorf("resource: %s.%s must be a *%s: %s.%s has a default, which only a field the client leaves out takes", create, in.name, f.typ, entity, f.name)
+			}
 			p.create = append(p.create, copyField{from: in.index, to: f.index})
 		case in.typ.Kind() == reflect.Pointer && in.typ.Elem() == f.typ:
-			p.create = append(p.create, copyField{from: in.index, to: f.index, deref: true})
+			p.create = append(p.create, copyField{from: in.index, to: f.index, deref: true, fallback: p.takeDefault(f.name)})
 		default:
 			return nil, fmt.Errorf("resource: %s.%s is a %s, %s.%s a %s", create, in.name, in.typ, entity, f.name, f.typ)
 		}
@@ -154,6 +213,19 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		p.update = append(p.update, patchField{from: in.index, name: f.name, clearable: f.omitEmpty && f.typ.Kind() == reflect.String})
 	}
 	return p, nil
+}
+
+// takeDefault removes the named entity field's default from the defaults
+// every create applies and returns it (invalid if it has none): a create
+// input's field decides for itself when it takes it.
+func (p *plan) takeDefault(name string) reflect.Value {
+	for i, d := range p.defaults {
+		if d.name == name {
+			p.defaults = slices.Delete(p.defaults, i, i+1)
+			return d.value
+		}
+	}
+	return reflect.Value{}
 }
 
 func parseDefault(t reflect.Type, s string) (reflect.Value, error) {
@@ -197,6 +269,11 @@ func (p *plan) build(input any, s stamps) reflect.Value {
 		v := in.FieldByIndex(c.from)
 		if c.deref {
 			if v.IsNil() {
+				// Absent (or null): the default, if any. A zero the client
+				// sent is a value like any other.
+				if c.fallback.IsValid() {
+					e.FieldByIndex(c.to).Set(c.fallback)
+				}
 				continue
 			}
 			v = v.Elem()
@@ -204,9 +281,7 @@ func (p *plan) build(input any, s stamps) reflect.Value {
 		e.FieldByIndex(c.to).Set(v)
 	}
 	for _, d := range p.defaults {
-		if f := e.FieldByIndex(d.to); f.IsZero() {
-			f.Set(d.value)
-		}
+		e.FieldByIndex(d.to).Set(d.value) // no client can send these fields
 	}
 	for role, value := range map[string]string{roleID: s.id, roleParent: s.parent, roleCaller: s.caller} {
 		if f, ok := p.byRole[role]; ok {
@@ -243,14 +318,15 @@ func (p *plan) patch(input any, now time.Time) (set map[string]any, remove []str
 	return set, remove
 }
 
-// updateFields names an update input's fields, for the rule that an update
-// must change at least one.
-func updateFields(t reflect.Type) []string {
-	var names []string
-	for _, f := range fields(t) {
+// updateFields names an update input's fields, embedded ones included, for
+// the rule that an update must change at least one, and tells whether in
+// sets any.
+func updateFields(in reflect.Value) (names []string, set bool) {
+	for _, f := range fields(in.Type()) {
 		if f.typ.Kind() == reflect.Pointer {
 			names = append(names, f.name)
+			set = set || !in.FieldByIndex(f.index).IsNil()
 		}
 	}
-	return names
+	return names, set
 }

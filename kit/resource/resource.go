@@ -15,8 +15,10 @@
 // the API and in the table; kit:"id", kit:"parent", kit:"created",
 // kit:"updated" and kit:"caller" mark fields the server sets (clients may
 // not send them); kit:"immutable" marks a field an update may not change;
-// default:"…" fills a field a create leaves empty. Inputs carry validate
-// tags, which the bus checks before a handler runs.
+// default:"…" fills a field a create leaves out (its input has no such
+// field, or a nil pointer; a zero the client sends is kept, so a create
+// field whose entity field has a default must be a pointer). Inputs carry
+// validate tags, which the bus checks before a handler runs.
 package resource
 
 import (
@@ -117,17 +119,19 @@ type With[C kit.Entity] struct {
 	Children kit.Page[C]
 }
 
+// Validate runs the input's own Validate, if it has one: the bus calls the
+// command's, which passes the call on.
+func (c Create[T, C]) Validate() error {
+	if sv, ok := any(c.Input).(command.SelfValidator); ok {
+		return sv.Validate() //nolint:wrapcheck // the input's own client-facing error
+	}
+	return nil
+}
+
 // Validate requires an update to change at least one field, and then runs
 // the input's own Validate, if it has one.
 func (c Update[T, U]) Validate() error {
-	in := reflect.ValueOf(c.Input)
-	names := updateFields(in.Type())
-	set := false
-	for i := range in.NumField() {
-		if f := in.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
-			set = true
-		}
-	}
+	names, set := updateFields(reflect.ValueOf(c.Input))
 	if !set && len(names) > 0 {
 		return &kit.ValidationError{Fields: []kit.FieldError{{Field: names[0], Reason: oneOf(names) + " is required"}}}
 	}
@@ -153,6 +157,10 @@ func oneOf(names []string) string {
 // the parent's item path and a name for the collection, like
 // "/products/{id}/reviews", its items' id parameter is named after its
 // kind ("reviewId"), and the parent's GET answers ?include=reviews.
+//
+// A struct embedded in C or U without a JSON name of its own contributes
+// its fields, as in encoding/json; Serve refuses one embedded by pointer or
+// of an unexported type, and two fields of one JSON name.
 //
 // Ids are the UUIDs kit.IDs makes; any other id in a path is not found,
 // without a call to the store.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/golden"
+	"github.com/lambdakit/lambdakit/kit/openapi"
 	"github.com/lambdakit/lambdakit/kit/problem"
 	"github.com/lambdakit/lambdakit/kit/resource"
 )
@@ -43,13 +45,14 @@ func (Widget) EntityKind() string { return "WIDGET" }
 func (w Widget) EntityID() string { return w.ID }
 
 // CreateWidget sets the immutable Code, and takes Count by pointer as
-// CreateReview takes its rating.
+// CreateReview takes its rating; Colour, which has a default, must be a
+// pointer to tell absent from "".
 type CreateWidget struct {
-	Name   string `json:"name" validate:"required"`
-	Colour string `json:"colour"`
-	Code   string `json:"code"`
-	Count  *int   `json:"count"`
-	Note   string `json:"note"`
+	Name   string  `json:"name" validate:"required"`
+	Colour *string `json:"colour"`
+	Code   string  `json:"code"`
+	Count  *int    `json:"count"`
+	Note   string  `json:"note"`
 }
 
 // UpdateWidget lists its fields in an order unlike Widget's, so the
@@ -212,7 +215,7 @@ func (orphan) ParentKind() string { return "NOBODY" }
 type (
 	empty         struct{}
 	createUnknown struct {
-		Colour string `json:"colour"`
+		Name   string `json:"name"`
 		Weight int    `json:"weight"`
 	}
 	createID struct {
@@ -229,6 +232,28 @@ type (
 	}
 	createCountPtr struct {
 		Count *string `json:"count"`
+	}
+	createColourValue struct {
+		Colour string `json:"colour"`
+	}
+	createByPointer struct {
+		*ArticleText
+	}
+	articleText struct {
+		Body *string `json:"body"`
+	}
+	createUnexported struct {
+		articleText
+	}
+	createDeepPointer struct {
+		ArticlePatchByPointer
+	}
+	ArticlePatchByPointer struct {
+		*ArticleTitle
+	}
+	createTwice struct {
+		ArticleText
+		Body *string `json:"body"`
 	}
 	createCaller struct {
 		Owner string `json:"owner"`
@@ -322,6 +347,27 @@ func TestServeRejectsDeclarations(t *testing.T) {
 		{name: "create pointer to another type",
 			serve:  resource.Serve[Widget, createCountPtr, UpdateWidget],
 			errHas: "createCountPtr.count is a *string"},
+		{name: "create field with a default, by value",
+			serve:  resource.Serve[Widget, createColourValue, UpdateWidget],
+			errHas: "createColourValue.colour must be a *string: resource_test.Widget.colour has a default"},
+		{name: "create input with Validate on a pointer receiver",
+			serve: resource.Serve[Span, createSpanByPointer, UpdateSpan], path: "/spans",
+			errHas: "createSpanByPointer has Validate on a pointer receiver"},
+		{name: "create input embedding a pointer",
+			serve: resource.Serve[Article, createByPointer, UpdateArticle], path: "/articles",
+			errHas: "createByPointer embeds *resource_test.ArticleText: embed the struct itself"},
+		{name: "create input embedding a pointer a level down",
+			serve: resource.Serve[Article, createDeepPointer, UpdateArticle], path: "/articles",
+			errHas: "ArticlePatchByPointer embeds *resource_test.ArticleTitle"},
+		{name: "create input embedding an unexported type",
+			serve: resource.Serve[Article, createUnexported, UpdateArticle], path: "/articles",
+			errHas: "createUnexported embeds resource_test.articleText: embed an exported type"},
+		{name: "create input naming a field twice",
+			serve: resource.Serve[Article, createTwice, UpdateArticle], path: "/articles",
+			errHas: `createTwice has two fields named "body"`},
+		{name: "update input embedding a pointer",
+			serve: resource.Serve[Article, CreateArticle, ArticlePatchByPointer], path: "/articles",
+			errHas: "ArticlePatchByPointer embeds *resource_test.ArticleTitle"},
 		{name: "update field not a pointer",
 			serve:  resource.Serve[Widget, CreateWidget, updateValue],
 			errHas: "updateValue.name must be a *string"},
@@ -480,14 +526,37 @@ func TestServeAcceptsValidDeclaration(t *testing.T) {
 
 // --- behaviour ---------------------------------------------------------------
 
+// Ticket has defaults of every kind a default may have, one of them on a
+// field no create input can send.
+type Ticket struct {
+	ID     string `json:"id" kit:"id"`
+	Total  int    `json:"total" default:"5"`
+	Urgent bool   `json:"urgent" default:"true"`
+	Queue  string `json:"queue" default:"triage"`
+}
+
+func (Ticket) EntityKind() string { return "TICKET" }
+func (t Ticket) EntityID() string { return t.ID }
+
+type CreateTicket struct {
+	Total  *int  `json:"total"`
+	Urgent *bool `json:"urgent"`
+}
+
+type UpdateTicket struct {
+	Total *int `json:"total"`
+}
+
 // TestCreateDefaults checks that a default fills a field the create leaves
-// empty, and only then.
+// out (absent or null), and only then: a zero the client sends is kept.
 func TestCreateDefaults(t *testing.T) {
 	for _, tc := range []struct {
-		name, body, colour string
+		name, body string
+		colour     any
 	}{
 		{"absent", `{"name":"w"}`, "grey"},
-		{"empty", `{"name":"w","colour":""}`, "grey"},
+		{"null", `{"name":"w","colour":null}`, "grey"},
+		{"empty", `{"name":"w","colour":""}`, ""},
 		{"given", `{"name":"w","colour":"red"}`, "red"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -502,6 +571,205 @@ func TestCreateDefaults(t *testing.T) {
 				t.Errorf("stored colour %v, want %q", c, tc.colour)
 			}
 		})
+	}
+	for _, tc := range []struct {
+		body string
+		want map[string]any
+	}{
+		{`{}`, map[string]any{"total": 5.0, "urgent": true, "queue": "triage"}},
+		{`{"total":null,"urgent":null}`, map[string]any{"total": 5.0, "urgent": true, "queue": "triage"}},
+		{`{"total":0,"urgent":false}`, map[string]any{"total": 0.0, "urgent": false, "queue": "triage"}},
+		{`{"total":2}`, map[string]any{"total": 2.0, "urgent": true, "queue": "triage"}},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			svc := golden.Memory(t, func(s *resource.Service) error {
+				return resource.Serve[Ticket, CreateTicket, UpdateTicket](s, "/tickets")
+			})
+			created := object(t, want(t, svc, call("POST", "/tickets", tc.body), http.StatusCreated).Body)
+			stored := object(t, want(t, svc, call("GET", "/tickets/"+id(1), ""), http.StatusOK).Body)
+			for name, v := range tc.want {
+				if created[name] != v || stored[name] != v {
+					t.Errorf("%s: created %v, stored %v, want %v", name, created[name], stored[name], v)
+				}
+			}
+		})
+	}
+}
+
+// Span has a rule across fields, which its inputs' Validate methods check.
+type Span struct {
+	ID  string `json:"id" kit:"id"`
+	Min int    `json:"min"`
+	Max int    `json:"max"`
+}
+
+func (Span) EntityKind() string { return "SPAN" }
+func (s Span) EntityID() string { return s.ID }
+
+type CreateSpan struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// Validate requires min ≤ max.
+func (c CreateSpan) Validate() error { return spanRule(&c.Min, &c.Max) }
+
+type UpdateSpan struct {
+	Min *int `json:"min"`
+	Max *int `json:"max"`
+}
+
+// Validate requires min ≤ max when both are given.
+func (u UpdateSpan) Validate() error { return spanRule(u.Min, u.Max) }
+
+func spanRule(lo, hi *int) error {
+	if lo != nil && hi != nil && *lo > *hi {
+		return &kit.ValidationError{Fields: []kit.FieldError{{Field: "max", Reason: "must be at least min"}}}
+	}
+	return nil
+}
+
+// createSpanByPointer declares Validate where the bus, holding inputs by
+// value, would never find it.
+type createSpanByPointer struct {
+	Min int `json:"min"`
+}
+
+func (c *createSpanByPointer) Validate() error { return nil }
+
+// TestInputValidate: an input's own Validate runs on create as on update,
+// and a failing one is a 400 that writes nothing.
+func TestInputValidate(t *testing.T) {
+	svc := golden.Memory(t, func(s *resource.Service) error {
+		return resource.Serve[Span, CreateSpan, UpdateSpan](s, "/spans")
+	})
+	want(t, svc, call("POST", "/spans", `{"min":1,"max":2}`), http.StatusCreated)
+	for _, ev := range []events.APIGatewayProxyRequest{
+		call("POST", "/spans", `{"min":9,"max":2}`),
+		call("PUT", "/spans/"+id(1), `{"min":9,"max":2}`),
+	} {
+		t.Run(ev.HTTPMethod, func(t *testing.T) {
+			before := svc.Snapshot()
+			got := fieldErrors(t, svc.Invoke(t, ev))
+			if want := []kit.FieldError{{Field: "max", Reason: "must be at least min"}}; !reflect.DeepEqual(got, want) {
+				t.Errorf("errors %+v, want %+v", got, want)
+			}
+			if after := svc.Snapshot(); !slices.Equal(before, after) {
+				t.Errorf("a refused %s changed the store", ev.HTTPMethod)
+			}
+		})
+	}
+}
+
+// Article's inputs share fields through embedded structs, by value and
+// without a JSON name: their fields are the inputs' own.
+type Article struct {
+	ID    string `json:"id" kit:"id"`
+	Title string `json:"title"`
+	Body  string `json:"body,omitempty"`
+	Stars int    `json:"stars"`
+}
+
+func (Article) EntityKind() string { return "ARTICLE" }
+func (a Article) EntityID() string { return a.ID }
+
+// ArticleText is shared by both inputs.
+type ArticleText struct {
+	Body *string `json:"body" validate:"omitnil,max=10"`
+}
+
+// ArticleTitle embeds a level deeper.
+type ArticleTitle struct {
+	Title *string `json:"title" validate:"omitnil,notblank"`
+}
+
+type CreateArticle struct {
+	ArticleText
+	Title string `json:"title" validate:"required"`
+}
+
+type UpdateArticle struct {
+	ArticlePatch
+	Stars *int `json:"stars"`
+}
+
+type ArticlePatch struct {
+	ArticleTitle
+	ArticleText
+}
+
+// TestEmbeddedInputs: fields an input takes from embedded structs are
+// decoded strictly, validated, stored, patched, counted by the rule that an
+// update sets something, and documented, like its own.
+func TestEmbeddedInputs(t *testing.T) {
+	register := func(s *resource.Service) error {
+		return resource.Serve[Article, CreateArticle, UpdateArticle](s, "/articles")
+	}
+	svc := golden.Memory(t, register)
+	created := object(t, want(t, svc, call("POST", "/articles", `{"title":"T","body":"short"}`), http.StatusCreated).Body)
+	if created["title"] != "T" || created["body"] != "short" {
+		t.Errorf("created %v, want title T and body short", created)
+	}
+	path := "/articles/" + id(1)
+	for _, tc := range []struct {
+		body  string
+		field kit.FieldError
+	}{
+		{`{"title":"T","body":"far too long"}`, kit.FieldError{Field: "body", Reason: "must be at most 10 characters"}},
+		{`{"title":"T","Body":"x"}`, kit.FieldError{Field: "Body", Reason: "is not allowed"}},
+		{`{"title":"T","ArticleText":{"body":"x"}}`, kit.FieldError{Field: "ArticleText", Reason: "is not allowed"}},
+	} {
+		t.Run("POST "+tc.body, func(t *testing.T) {
+			if got := fieldErrors(t, svc.Invoke(t, call("POST", "/articles", tc.body))); !reflect.DeepEqual(got, []kit.FieldError{tc.field}) {
+				t.Errorf("errors %+v, want %+v", got, tc.field)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		body  string
+		field kit.FieldError
+	}{
+		{`{}`, kit.FieldError{Field: "title", Reason: "title, body or stars is required"}},
+		{`{"title":" "}`, kit.FieldError{Field: "title", Reason: "must not be blank"}},
+		{`{"body":"far too long"}`, kit.FieldError{Field: "body", Reason: "must be at most 10 characters"}},
+	} {
+		t.Run("PUT "+tc.body, func(t *testing.T) {
+			if got := fieldErrors(t, svc.Invoke(t, call("PUT", path, tc.body))); !reflect.DeepEqual(got, []kit.FieldError{tc.field}) {
+				t.Errorf("errors %+v, want %+v", got, tc.field)
+			}
+		})
+	}
+	// Each promoted field alone is an update, and "" clears the optional body.
+	want(t, svc, call("PUT", path, `{"title":"U"}`), http.StatusOK)
+	updated := object(t, want(t, svc, call("PUT", path, `{"body":""}`), http.StatusOK).Body)
+	if _, hasBody := updated["body"]; updated["title"] != "U" || hasBody {
+		t.Errorf("updated %v, want title U and no body", updated)
+	}
+
+	s := newService()
+	if err := register(s); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi.Document(openapi.Info{Title: "t", Version: "1"}, s.Operations(), s.Router.Routes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any
+				Required   []string
+			}
+		}
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	for name, props := range map[string][]string{"CreateArticle": {"body", "title"}, "UpdateArticle": {"body", "stars", "title"}} {
+		got := slices.Sorted(maps.Keys(d.Components.Schemas[name].Properties))
+		if !slices.Equal(got, props) {
+			t.Errorf("%s documents %v, want %v", name, got, props)
+		}
 	}
 }
 
