@@ -78,11 +78,14 @@ const (
 
 // customAlarmsSettings are customAlarms' thresholds.
 var customAlarmsSettings = AlarmSettings{
-	API5XXErrors:      12,
-	FunctionErrors:    3,
-	FunctionThrottles: 2,
-	APILatencyP99Ms:   750,
-	RouteLatencyP99Ms: 400,
+	API5XXErrors:       12,
+	FunctionErrors:     3,
+	FunctionThrottles:  2,
+	APILatencyP99Ms:    750,
+	RouteLatencyP99Ms:  400,
+	EventIteratorAgeMs: 90000,
+	DeadLetterMessages: 4,
+	EventPutFailures:   25,
 }
 
 // synthCustomAlarms returns the customAlarms fixture.

@@ -161,12 +161,13 @@ type ServiceStack struct {
 	// EventSourceMapping feeds the table's stream to EventFunction.
 	EventSourceMapping awslambda.EventSourceMapping
 	// Alarms are the stack's CloudWatch alarms: the API's 5XX errors, the
-	// function's errors and throttles, the API's p99 latency, then, when
-	// AlarmSettings.RouteLatencyP99Ms is set, one per route in the order
-	// of ServiceStackProps.Routes.
+	// function's errors and throttles, the API's p99 latency, the event
+	// function's iterator age, the dead-letter queue's depth and the
+	// refused event puts, then, when AlarmSettings.RouteLatencyP99Ms is
+	// set, one per route in the order of ServiceStackProps.Routes.
 	Alarms []awscloudwatch.Alarm
-	// Dashboard graphs the API, the function and the service's own EMF
-	// metrics.
+	// Dashboard graphs the API, the function, the service's own EMF
+	// metrics and the event path.
 	Dashboard awscloudwatch.Dashboard
 }
 
@@ -379,7 +380,7 @@ func functionEnv(stage, logLevel string, table awsdynamodb.Table, secret awssecr
 		"CURSOR_SECRET": secret.SecretValue().UnsafeUnwrap(),
 		// Where the service's EMF metrics go, named here rather than left
 		// to the service's defaults, so the alarms and the dashboard
-		// (alarms.go) read the metrics the function writes.
+		// (alarms.go) read the metrics the functions write.
 		"POWERTOOLS_METRICS_NAMESPACE": jsii.String(metricsNamespace),
 		"POWERTOOLS_SERVICE_NAME":      jsii.String(serviceName(stage)),
 	}

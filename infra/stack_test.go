@@ -1135,12 +1135,23 @@ type alarmWant struct {
 	name              string
 	namespace, metric string
 	dims              map[string]any
-	// statistic is Sum, or a percentile, which CloudFormation calls an
-	// ExtendedStatistic.
+	// statistic is Sum, Maximum, or a percentile, which CloudFormation
+	// calls an ExtendedStatistic.
 	statistic        string
 	threshold        float64
 	periods, toAlarm int
+	// missing is TreatMissingData.
+	missing string
 }
+
+// What an alarm does without data: an idle API or function reports
+// nothing, and idle is healthy; the dead-letter queue's alarm keeps its
+// state, since SQS stops reporting an idle queue even when it holds
+// messages.
+const (
+	notBreaching = "notBreaching"
+	keepState    = "ignore"
+)
 
 // The fixtures the alarm and dashboard tests compare: the defaults (the
 // prod fixture leaves Alarms and AlarmTopicARN zero) and customAlarms.
@@ -1154,7 +1165,10 @@ var alarmFixtures = []struct {
 	topic    string
 }{
 	{"defaults", func(t *testing.T) *fixture { return synth(t, ProdStage) }, ProdStage,
-		AlarmSettings{API5XXErrors: 5, FunctionErrors: 0, FunctionThrottles: 0, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 0}, ""},
+		AlarmSettings{
+			API5XXErrors: 5, FunctionErrors: 0, FunctionThrottles: 0, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 0,
+			EventIteratorAgeMs: 300000, DeadLetterMessages: 0, EventPutFailures: 0,
+		}, ""},
 	{"from props", synthCustomAlarms, customAlarmsStage, customAlarmsSettings, customAlarmsTopic},
 }
 
@@ -1164,25 +1178,34 @@ func TestAlarms(t *testing.T) {
 			f := tt.fixture(t)
 			stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
 			fnID, _ := f.function(t, f.stack.Function)
+			eventsID, _ := f.function(t, f.stack.EventFunction)
+			queueID, _ := f.only(t, "AWS::SQS::Queue")
 			namespace, service := f.metricsEnv(t)
 			if namespace != "lambdakit" || service != "lambdakit-"+tt.stage {
 				t.Errorf("metrics env = %s, %s; want lambdakit, lambdakit-%s", namespace, service, tt.stage)
 			}
 			api := map[string]any{"ApiName": "lambdakit-products-" + tt.stage, "Stage": ref(stageID)}
 			fn := map[string]any{"FunctionName": ref(fnID)}
+			events := map[string]any{"FunctionName": ref(eventsID)}
+			queue := map[string]any{"QueueName": map[string]any{"Fn::GetAtt": getAtt(queueID, "QueueName")}}
 			s := tt.settings
 			want := []alarmWant{
-				{"API 5XX", "AWS/ApiGateway", "5XXError", api, "Sum", s.API5XXErrors, 1, 1},
-				{"Lambda errors", "AWS/Lambda", "Errors", fn, "Sum", s.FunctionErrors, 1, 1},
-				{"Lambda throttles", "AWS/Lambda", "Throttles", fn, "Sum", s.FunctionThrottles, 1, 1},
-				{"API latency p99", "AWS/ApiGateway", "Latency", api, "p99", s.APILatencyP99Ms, 3, 2},
+				{"API 5XX", "AWS/ApiGateway", "5XXError", api, "Sum", s.API5XXErrors, 1, 1, notBreaching},
+				{"Lambda errors", "AWS/Lambda", "Errors", fn, "Sum", s.FunctionErrors, 1, 1, notBreaching},
+				{"Lambda throttles", "AWS/Lambda", "Throttles", fn, "Sum", s.FunctionThrottles, 1, 1, notBreaching},
+				{"API latency p99", "AWS/ApiGateway", "Latency", api, "p99", s.APILatencyP99Ms, 3, 2, notBreaching},
+				{"event iterator age", "AWS/Lambda", "IteratorAge", events, "Maximum", s.EventIteratorAgeMs, 1, 1, notBreaching},
+				{"dead-letter queue depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum", s.DeadLetterMessages, 1, 1, keepState},
+				// The event function's EMF metric, with the service
+				// dimension alone.
+				{"refused event puts", namespace, "EventPutFailures", map[string]any{"service": service}, "Sum", s.EventPutFailures, 1, 1, notBreaching},
 			}
 			// The service's own latency, per route: the route dimension is
 			// the route template the service writes, for its 2xx answers.
 			if s.RouteLatencyP99Ms > 0 {
 				for _, r := range serviceRoutes(t) {
 					dims := map[string]any{"service": service, "route": r, "statusClass": "2xx"}
-					want = append(want, alarmWant{"route latency p99 " + r, namespace, "Latency", dims, "p99", s.RouteLatencyP99Ms, 3, 2})
+					want = append(want, alarmWant{"route latency p99 " + r, namespace, "Latency", dims, "p99", s.RouteLatencyP99Ms, 3, 2, notBreaching})
 				}
 			}
 
@@ -1206,10 +1229,9 @@ func TestAlarms(t *testing.T) {
 					"ComparisonOperator": "GreaterThanThreshold",
 					"EvaluationPeriods":  w.periods,
 					"DatapointsToAlarm":  w.toAlarm,
-					// An idle API reports nothing; idle is healthy.
-					"TreatMissingData":  "notBreaching",
-					"Statistic":         w.statistic,
-					"ExtendedStatistic": nil,
+					"TreatMissingData":   w.missing,
+					"Statistic":          w.statistic,
+					"ExtendedStatistic":  nil,
 					// A unit must match the metric's exactly or the alarm
 					// sees no data at all: none is safer.
 					"Unit": nil,
@@ -1248,16 +1270,21 @@ func TestAlarmSettingsDefaults(t *testing.T) {
 		name     string
 		in, want AlarmSettings
 	}{
-		{"zero takes every default", AlarmSettings{}, AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000}},
+		{"zero takes every default", AlarmSettings{}, AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000, EventIteratorAgeMs: 300000}},
 		{
 			"a field set keeps its value, the others their defaults",
-			AlarmSettings{FunctionErrors: 2, RouteLatencyP99Ms: 300},
-			AlarmSettings{API5XXErrors: 5, FunctionErrors: 2, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 300},
+			AlarmSettings{FunctionErrors: 2, RouteLatencyP99Ms: 300, DeadLetterMessages: 10},
+			AlarmSettings{API5XXErrors: 5, FunctionErrors: 2, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 300, EventIteratorAgeMs: 300000, DeadLetterMessages: 10},
 		},
 		{
 			"a fraction alarms on the first error",
-			AlarmSettings{API5XXErrors: 0.5},
-			AlarmSettings{API5XXErrors: 0.5, APILatencyP99Ms: 1000},
+			AlarmSettings{API5XXErrors: 0.5, EventPutFailures: 0.5},
+			AlarmSettings{API5XXErrors: 0.5, APILatencyP99Ms: 1000, EventIteratorAgeMs: 300000, EventPutFailures: 0.5},
+		},
+		{
+			"the iterator age set",
+			AlarmSettings{EventIteratorAgeMs: 60000},
+			AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000, EventIteratorAgeMs: 60000},
 		},
 	}
 	for _, tt := range tests {
@@ -1352,6 +1379,9 @@ func TestNewServiceStackRejectsBadAlarmProps(t *testing.T) {
 		{"negative throttles threshold", AlarmSettings{FunctionThrottles: -2}, "", "FunctionThrottles = -2"},
 		{"NaN latency", AlarmSettings{APILatencyP99Ms: math.NaN()}, "", "APILatencyP99Ms = NaN"},
 		{"infinite route latency", AlarmSettings{RouteLatencyP99Ms: math.Inf(1)}, "", "RouteLatencyP99Ms = +Inf"},
+		{"negative iterator age", AlarmSettings{EventIteratorAgeMs: -1000}, "", "EventIteratorAgeMs = -1000"},
+		{"NaN dead letters", AlarmSettings{DeadLetterMessages: math.NaN()}, "", "DeadLetterMessages = NaN"},
+		{"infinite refused puts", AlarmSettings{EventPutFailures: math.Inf(-1)}, "", "EventPutFailures = -Inf"},
 		{"topic name, not ARN", AlarmSettings{}, "lambdakit-alerts", `alarm topic "lambdakit-alerts"`},
 		{"queue ARN", AlarmSettings{}, "arn:aws:sqs:eu-west-1:123456789012:alerts", "want an SNS topic ARN"},
 	}
@@ -1419,8 +1449,10 @@ func TestDashboard(t *testing.T) {
 			f := tt.fixture(t)
 			stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
 			fnID, _ := f.function(t, f.stack.Function)
-			// The dashboard reads the EMF metrics where the function
-			// writes them (TestAlarms pins the values).
+			eventsID, _ := f.function(t, f.stack.EventFunction)
+			queueID, _ := f.only(t, "AWS::SQS::Queue")
+			// The dashboard reads the EMF metrics where the functions
+			// write them (TestAlarms pins the values).
 			namespace, service := f.metricsEnv(t)
 			_, d := f.only(t, "AWS::CloudWatch::Dashboard")
 
@@ -1437,6 +1469,8 @@ func TestDashboard(t *testing.T) {
 			}
 			api := "AWS/ApiGateway %s ApiName lambdakit-products-" + tt.stage + " Stage " + placeholder(ref(stageID)) + " stat=%s"
 			fn := "AWS/Lambda %s FunctionName " + placeholder(ref(fnID)) + " stat=%s"
+			events := "AWS/Lambda %s FunctionName " + placeholder(ref(eventsID)) + " stat=%s"
+			emf := func(metric string) string { return namespace + " " + metric + " service " + service + " stat=Sum" }
 			search := func(metric, statistic, extra string) string {
 				return fmt.Sprintf(`SEARCH('{%s,service,route,statusClass} MetricName="%s" service="%s"%s', '%s', 300)`,
 					namespace, metric, service, extra, statistic)
@@ -1458,7 +1492,16 @@ func TestDashboard(t *testing.T) {
 				}},
 				{"Service requests by status class", []string{requests("2xx"), requests("4xx"), requests("5xx")}},
 				{"Service latency p99 (ms) by route and status class", []string{search("Latency", "p99", "")}},
-				{"Service cold starts", []string{namespace + " ColdStart service " + service + " stat=Sum"}},
+				{"Service cold starts", []string{emf("ColdStart")}},
+				{"Event stream iterator age (ms)", []string{fmt.Sprintf(events, "IteratorAge", "Maximum")}},
+				{"Events published, refused puts, poison records", []string{
+					emf("EventsPublished"), emf("EventPutFailures"), emf("PoisonRecords"),
+				}},
+				{"Event function errors and dead-letter messages", []string{
+					fmt.Sprintf(events, "Errors", "Sum"),
+					"AWS/SQS ApproximateNumberOfMessagesVisible QueueName " + placeholder(map[string]any{"Fn::GetAtt": getAtt(queueID, "QueueName")}) +
+						" stat=Maximum right",
+				}},
 			}
 			if len(body.Widgets) != len(want) {
 				t.Fatalf("%d widgets, want %d", len(body.Widgets), len(want))
@@ -1489,9 +1532,13 @@ func TestDashboard(t *testing.T) {
 					}
 				}
 			}
-			// The latency graph marks the p99 alarm's threshold.
+			// The latency and iterator age graphs mark their alarms'
+			// thresholds.
 			if h := body.Widgets[1].Properties.Annotations.Horizontal; len(h) != 1 || h[0].Value != tt.settings.APILatencyP99Ms {
 				t.Errorf("API latency annotations = %+v, want one at %v", h, tt.settings.APILatencyP99Ms)
+			}
+			if h := body.Widgets[7].Properties.Annotations.Horizontal; len(h) != 1 || h[0].Value != tt.settings.EventIteratorAgeMs {
+				t.Errorf("iterator age annotations = %+v, want one at %v", h, tt.settings.EventIteratorAgeMs)
 			}
 			if f.stack.Dashboard == nil {
 				t.Error("ServiceStack.Dashboard is nil")
