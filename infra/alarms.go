@@ -13,11 +13,12 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// The service's metrics, as kit/apigw writes them in CloudWatch's embedded
-// metric format. The stack sets the namespace and the service dimension in
-// the function's environment (POWERTOOLS_METRICS_NAMESPACE and
-// POWERTOOLS_SERVICE_NAME), so the alarms and the dashboard ask for what
-// the function emits whatever the service's own defaults are.
+// The service's metrics, as kit/apigw and the event function write them in
+// CloudWatch's embedded metric format. The stack sets the namespace and the
+// service dimension in both functions' environment
+// (POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME), so the alarms
+// and the dashboard ask for what the functions emit whatever the service's
+// own defaults are.
 const (
 	// metricsNamespace is the service's default namespace: a local run and
 	// every stage share it, and the service dimension tells them apart.
@@ -32,6 +33,13 @@ const (
 	dimService     = "service"
 	dimRoute       = "route"
 	dimStatusClass = "statusClass"
+
+	// The event function's, each a Count with the service dimension only:
+	// events EventBridge accepted, entries it refused (per entry and
+	// attempt), and records that could not be decoded.
+	emfEventsPublished  = "EventsPublished"
+	emfEventPutFailures = "EventPutFailures"
+	emfPoisonRecords    = "PoisonRecords"
 )
 
 // serviceName is the function's POWERTOOLS_SERVICE_NAME: one per stage, so
@@ -58,6 +66,20 @@ const (
 	// and a tenth of the function's timeout, so it flags a slowdown long
 	// before requests time out.
 	defaultAPILatencyP99Ms = 1000
+	// defaultEventIteratorAgeMs is five minutes: a healthy stream is read
+	// within seconds, so five minutes means a record keeps failing or the
+	// function cannot keep up, and the alarm still comes hours before
+	// records grow old enough (eventMaxRecordAgeHours) to be sent to the
+	// dead-letter queue unprocessed.
+	defaultEventIteratorAgeMs = 5 * 60 * 1000
+	// defaultDeadLetterMessages alarms on the first message: each is a
+	// record, or a batch of them, whose events were not delivered.
+	defaultDeadLetterMessages = 0
+	// defaultEventPutFailures alarms on the first entry EventBridge
+	// refused, even one a retry then delivered: refusals mean throttling
+	// or a misconfigured bus, and a record retried often enough ends in
+	// the dead-letter queue.
+	defaultEventPutFailures = 0
 )
 
 // How alarms evaluate. Every alarm looks at 5-minute periods, the period
@@ -101,6 +123,19 @@ type AlarmSettings struct {
 	// alarms, since APILatencyP99Ms already covers the API as a whole and
 	// each alarm is billed.
 	RouteLatencyP99Ms float64
+	// EventIteratorAgeMs is the greatest age, in milliseconds, of the
+	// last stream record the event function read, per 5 minutes (Lambda
+	// IteratorAge, Maximum): how far the events lag behind the writes.
+	// Default 300000 (5 minutes).
+	EventIteratorAgeMs float64
+	// DeadLetterMessages is the most messages the dead-letter queue may
+	// hold (SQS ApproximateNumberOfMessagesVisible, Maximum). Default 0:
+	// any message alarms.
+	DeadLetterMessages float64
+	// EventPutFailures is the most event entries EventBridge may refuse in
+	// 5 minutes (the event function's EventPutFailures, EMF, Sum). Default
+	// 0: any refusal alarms.
+	EventPutFailures float64
 }
 
 // withDefaults fills the zero fields of a.
@@ -117,6 +152,15 @@ func (a AlarmSettings) withDefaults() AlarmSettings {
 	if a.APILatencyP99Ms == 0 {
 		a.APILatencyP99Ms = defaultAPILatencyP99Ms
 	}
+	if a.EventIteratorAgeMs == 0 {
+		a.EventIteratorAgeMs = defaultEventIteratorAgeMs
+	}
+	if a.DeadLetterMessages == 0 {
+		a.DeadLetterMessages = defaultDeadLetterMessages
+	}
+	if a.EventPutFailures == 0 {
+		a.EventPutFailures = defaultEventPutFailures
+	}
 	return a
 }
 
@@ -132,6 +176,9 @@ func (a AlarmSettings) check() error {
 		{"FunctionThrottles", a.FunctionThrottles},
 		{"APILatencyP99Ms", a.APILatencyP99Ms},
 		{"RouteLatencyP99Ms", a.RouteLatencyP99Ms},
+		{"EventIteratorAgeMs", a.EventIteratorAgeMs},
+		{"DeadLetterMessages", a.DeadLetterMessages},
+		{"EventPutFailures", a.EventPutFailures},
 	} {
 		if math.IsNaN(f.value) || math.IsInf(f.value, 0) || f.value < 0 {
 			return fmt.Errorf("alarms: %s = %v: want a number >= 0 (0 for the default)", f.name, f.value)
@@ -153,9 +200,10 @@ func checkTopicARN(arn string) error {
 	return fmt.Errorf("alarm topic %q: want an SNS topic ARN, arn:aws:sns:REGION:ACCOUNT:NAME", arn)
 }
 
-// newAlarms defines the stack's alarms on s's API stage and function and on
-// the service's EMF metrics. With a topic ARN, every alarm notifies it on
-// ALARM and on OK, so whoever was told of a problem is told of its end.
+// newAlarms defines the stack's alarms on s's API stage and functions, its
+// dead-letter queue and the service's EMF metrics. With a topic ARN, every
+// alarm notifies it on ALARM and on OK, so whoever was told of a problem is
+// told of its end.
 func newAlarms(stack awscdk.Stack, s *ServiceStack, stage string, settings AlarmSettings, topicARN string, routes []route) []awscloudwatch.Alarm {
 	settings = settings.withDefaults()
 	apiStage := s.API.DeploymentStage()
@@ -164,6 +212,9 @@ func newAlarms(stack awscdk.Stack, s *ServiceStack, stage string, settings Alarm
 	}
 	p99 := func(m awscloudwatch.Metric) awscloudwatch.Metric {
 		return m.With(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: alarmPeriod()})
+	}
+	maximum := func(m awscloudwatch.Metric) awscloudwatch.Metric {
+		return m.With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: alarmPeriod()})
 	}
 
 	alarms := []awscloudwatch.Alarm{
@@ -175,6 +226,18 @@ func newAlarms(stack awscdk.Stack, s *ServiceStack, stage string, settings Alarm
 			"Lambda throttled the service function more than the threshold in 5 minutes: the account's concurrency is exhausted; requests failed."),
 		newAlarm(stack, "ApiLatencyP99Alarm", p99(apiStage.MetricLatency(nil)), settings.APILatencyP99Ms, latencyEvaluationPeriods, latencyDatapointsToAlarm,
 			"The API stage's p99 latency (ms) was above the threshold in 2 of 3 5-minute periods: see the dashboard's per-route latency and the X-Ray traces."),
+		newAlarm(stack, "EventIteratorAgeAlarm", maximum(s.EventFunction.Metric(jsii.String("IteratorAge"), nil)), settings.EventIteratorAgeMs,
+			errorEvaluationPeriods, errorEvaluationPeriods,
+			"The event function is behind the table's stream by more than the threshold (ms): a record keeps failing or the function is throttled; see its log group. Records past the maximum record age go to the dead-letter queue unprocessed."),
+		// SQS may stop reporting a queue's metrics once it has been idle
+		// for hours, messages in it or not; ignoring missing data keeps the
+		// alarm in ALARM until a datapoint shows the queue empty, instead
+		// of sending an OK nobody earned.
+		newAlarmWith(stack, "DeadLetterQueueAlarm", maximum(s.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(nil)), settings.DeadLetterMessages,
+			errorEvaluationPeriods, errorEvaluationPeriods, awscloudwatch.TreatMissingData_IGNORE,
+			"Stream records the event function could not handle are in the dead-letter queue: their events were not published. Read the messages (a batch's shard and sequence numbers, or an undecodable record) and the function's log group."),
+		newAlarm(stack, "EventPutFailuresAlarm", emfMetric(stage, emfEventPutFailures, "Sum", nil), settings.EventPutFailures, errorEvaluationPeriods, errorEvaluationPeriods,
+			"EventBridge refused more event entries than the threshold in 5 minutes (throttling, or a missing or misconfigured bus): see the event function's log group; records that keep failing end in the dead-letter queue."),
 	}
 	if settings.RouteLatencyP99Ms > 0 {
 		// The route dimension is the route template, "METHOD /path", the
@@ -203,10 +266,17 @@ func newAlarms(stack awscdk.Stack, s *ServiceStack, stage string, settings Alarm
 }
 
 // newAlarm is one alarm above threshold. Missing data does not breach: the
-// API and the function report nothing while idle, and an idle service is
+// API and the functions report nothing while idle, and an idle service is
 // healthy.
 func newAlarm(scope constructs.Construct, id string, metric awscloudwatch.IMetric, threshold float64,
 	evaluationPeriods, datapoints int, description string,
+) awscloudwatch.Alarm {
+	return newAlarmWith(scope, id, metric, threshold, evaluationPeriods, datapoints, awscloudwatch.TreatMissingData_NOT_BREACHING, description)
+}
+
+// newAlarmWith is newAlarm with its own treatment of missing data.
+func newAlarmWith(scope constructs.Construct, id string, metric awscloudwatch.IMetric, threshold float64,
+	evaluationPeriods, datapoints int, missing awscloudwatch.TreatMissingData, description string,
 ) awscloudwatch.Alarm {
 	return awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
 		Metric:             metric,
@@ -214,7 +284,7 @@ func newAlarm(scope constructs.Construct, id string, metric awscloudwatch.IMetri
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(evaluationPeriods),
 		DatapointsToAlarm:  jsii.Number(datapoints),
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		TreatMissingData:   missing,
 		AlarmDescription:   jsii.String(description),
 	})
 }
@@ -264,22 +334,28 @@ func emfSearch(stage, name, statistic string, terms ...string) string {
 	return fmt.Sprintf(`SEARCH('%s', '%s', %d)`, query, statistic, alarmPeriodMinutes*60)
 }
 
-// Dashboard layout: a row of four graphs for API Gateway and Lambda, and a
-// row of three for the service's own metrics, 24 units wide each.
+// Dashboard layout: a row of four graphs for API Gateway and Lambda, a row
+// of three for the service's own metrics, and a row of three for the event
+// path, 24 units wide each.
 const (
 	graphHeight      = 6
 	platformRowWidth = 6
 	serviceRowWidth  = 8
+	eventRowWidth    = 8
 )
 
 // newDashboard defines a small dashboard: what API Gateway and Lambda see
-// of the service, then what the service itself reports in EMF.
+// of the service, then what the service itself reports in EMF, then the
+// event path.
 func newDashboard(stack awscdk.Stack, s *ServiceStack, stage string, settings AlarmSettings) awscloudwatch.Dashboard {
 	settings = settings.withDefaults()
 	apiStage := s.API.DeploymentStage()
 	fn := s.Function
 	stat := func(m awscloudwatch.Metric, statistic, label string) awscloudwatch.IMetric {
 		return m.With(&awscloudwatch.MetricOptions{Statistic: jsii.String(statistic), Label: jsii.String(label), Period: alarmPeriod()})
+	}
+	emf := func(name, label string) awscloudwatch.IMetric {
+		return emfMetric(stage, name, "Sum", nil).With(&awscloudwatch.MetricOptions{Label: jsii.String(label)})
 	}
 	graph := func(title string, width int, left, right []awscloudwatch.IMetric, annotations ...*awscloudwatch.HorizontalAnnotation) awscloudwatch.IWidget {
 		props := &awscloudwatch.GraphWidgetProps{
@@ -350,8 +426,27 @@ func newDashboard(stack awscdk.Stack, s *ServiceStack, stage string, settings Al
 			}),
 		}, nil),
 		graph("Service cold starts", serviceRowWidth, []awscloudwatch.IMetric{
-			emfMetric(stage, emfColdStart, "Sum", nil).With(&awscloudwatch.MetricOptions{Label: jsii.String("Cold starts")}),
+			emf(emfColdStart, "Cold starts"),
 		}, nil),
+	)
+	events := s.EventFunction
+	dashboard.AddWidgets(
+		graph("Event stream iterator age (ms)", eventRowWidth, []awscloudwatch.IMetric{
+			stat(events.Metric(jsii.String("IteratorAge"), nil), "Maximum", "Iterator age"),
+		}, nil, &awscloudwatch.HorizontalAnnotation{
+			Value: jsii.Number(settings.EventIteratorAgeMs),
+			Label: jsii.String("iterator age alarm"),
+		}),
+		graph("Events published, refused puts, poison records", eventRowWidth, []awscloudwatch.IMetric{
+			emf(emfEventsPublished, "Published"),
+			emf(emfEventPutFailures, "Refused puts"),
+			emf(emfPoisonRecords, "Poison records"),
+		}, nil),
+		graph("Event function errors and dead-letter messages", eventRowWidth, []awscloudwatch.IMetric{
+			stat(events.MetricErrors(nil), "Sum", "Errors"),
+		}, []awscloudwatch.IMetric{
+			stat(s.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(nil), "Maximum", "Dead-letter messages"),
+		}),
 	)
 	return dashboard
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	service "github.com/lambdakit/lambdakit/bootstrap/app"
@@ -50,6 +52,12 @@ type fixture struct {
 	err error
 }
 
+// The fixtures' bootstrap placeholders of the API and the event function.
+const (
+	apiPlaceholder    = "api function placeholder"
+	eventsPlaceholder = "event function placeholder"
+)
+
 // synth returns the stack of stage, synthesized with cdk.json's context (the
 // feature flags cdk synth uses), the service's routes and cdk-nag, as main
 // does. The prod fixture leaves every other prop empty to exercise the
@@ -70,11 +78,14 @@ const (
 
 // customAlarmsSettings are customAlarms' thresholds.
 var customAlarmsSettings = AlarmSettings{
-	API5XXErrors:      12,
-	FunctionErrors:    3,
-	FunctionThrottles: 2,
-	APILatencyP99Ms:   750,
-	RouteLatencyP99Ms: 400,
+	API5XXErrors:       12,
+	FunctionErrors:     3,
+	FunctionThrottles:  2,
+	APILatencyP99Ms:    750,
+	RouteLatencyP99Ms:  400,
+	EventIteratorAgeMs: 90000,
+	DeadLetterMessages: 4,
+	EventPutFailures:   25,
 }
 
 // synthCustomAlarms returns the customAlarms fixture.
@@ -98,17 +109,22 @@ func synthWith(t *testing.T, name, stage string, configure func(*ServiceStackPro
 	}
 	dir := filepath.Join(tempRoot, name)
 	asset := filepath.Join(dir, "asset")
+	eventsAsset := filepath.Join(dir, "events-asset")
 	outdir := filepath.Join(dir, "cdk.out")
-	if err := os.MkdirAll(asset, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// A placeholder: the tests check the template, not the binary.
-	if err := os.WriteFile(filepath.Join(asset, bootstrapFile), []byte("placeholder"), 0o755); err != nil {
-		t.Fatal(err)
+	// Placeholders: the tests check the template, not the binaries. They
+	// differ, so each function's code can be traced to its own directory
+	// (TestFunctionAssets).
+	for asset, content := range map[string]string{asset: apiPlaceholder, eventsAsset: eventsPlaceholder} {
+		if err := os.MkdirAll(asset, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(asset, bootstrapFile), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx := cdkContext(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
-	cfg := &ServiceStackProps{AssetDir: asset, Stage: stage, Routes: serviceRoutes(t)}
+	cfg := &ServiceStackProps{AssetDir: asset, EventsAssetDir: eventsAsset, Stage: stage, Routes: serviceRoutes(t)}
 	if stage == ProdStage {
 		cfg.Stage = ""
 	}
@@ -313,7 +329,9 @@ func toStrings(v any) []string {
 
 // statement is one IAM policy statement of the template.
 type statement struct {
-	policy    string
+	policy string
+	// roles are the logical ids of the roles it is attached to.
+	roles     []string
 	actions   []string
 	resources []any
 }
@@ -323,7 +341,7 @@ type statement struct {
 func (f *fixture) statements(t *testing.T) []statement {
 	t.Helper()
 	var out []statement
-	add := func(policy string, doc any) {
+	add := func(policy string, roles []string, doc any) {
 		d, _ := doc.(map[string]any)
 		sts, _ := d["Statement"].([]any)
 		for _, s := range sts {
@@ -340,24 +358,97 @@ func (f *fixture) statements(t *testing.T) []statement {
 			if !ok {
 				list = []any{res}
 			}
-			out = append(out, statement{policy: policy, actions: toStrings(m["Action"]), resources: list})
+			out = append(out, statement{policy: policy, roles: roles, actions: toStrings(m["Action"]), resources: list})
 		}
 	}
 	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
 		for id, r := range f.resources(typ) {
-			add(id, props(r)["PolicyDocument"])
+			var roles []string
+			refs, _ := props(r)["Roles"].([]any)
+			for _, ref := range refs {
+				m, _ := ref.(map[string]any)
+				role, _ := m["Ref"].(string)
+				roles = append(roles, role)
+			}
+			add(id, roles, props(r)["PolicyDocument"])
 		}
 	}
 	for id, r := range f.resources("AWS::IAM::Role") {
 		inline, _ := props(r)["Policies"].([]any)
 		for _, p := range inline {
-			add(id, p.(map[string]any)["PolicyDocument"])
+			add(id, []string{id}, p.(map[string]any)["PolicyDocument"])
 		}
 	}
 	if len(out) == 0 {
 		t.Fatal("no IAM statements in the template")
 	}
 	return out
+}
+
+// roleStatements are the statements granted to role (a logical id).
+func (f *fixture) roleStatements(t *testing.T, role string) []statement {
+	t.Helper()
+	var out []statement
+	for _, s := range f.statements(t) {
+		if slices.Contains(s.roles, role) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no IAM statements for role %s", role)
+	}
+	return out
+}
+
+// grants flattens statements into "action on resource" lines, sorted, so
+// a role's permissions compare exactly whatever way CDK grouped them into
+// statements.
+func grants(statements []statement) []string {
+	var out []string
+	for _, s := range statements {
+		for _, a := range s.actions {
+			for _, r := range s.resources {
+				out = append(out, a+" on "+asJSON(r))
+			}
+		}
+	}
+	return sorted(out)
+}
+
+// logicalID is the logical id of c's CloudFormation resource.
+func (f *fixture) logicalID(t *testing.T, c constructs.IConstruct) string {
+	t.Helper()
+	el, ok := c.Node().DefaultChild().(awscdk.CfnElement)
+	if !ok {
+		t.Fatalf("%s has no CloudFormation resource", *c.Node().Path())
+	}
+	id := *f.stack.GetLogicalId(el)
+	if _, ok := f.json["Resources"].(map[string]any)[id]; !ok {
+		t.Fatalf("%s: logical id %s is not in the template", *c.Node().Path(), id)
+	}
+	return id
+}
+
+// function returns the logical id and resource of fn, one of the stack's
+// functions.
+func (f *fixture) function(t *testing.T, fn awslambda.Function) (string, map[string]any) {
+	t.Helper()
+	id := f.logicalID(t, fn)
+	r := f.resources("AWS::Lambda::Function")[id]
+	if r == nil {
+		t.Fatalf("%s is not a Lambda function", id)
+	}
+	return id, r
+}
+
+// roleOf is the logical id of the role fn runs as.
+func roleOf(fn map[string]any) string {
+	att, _ := props(fn)["Role"].(map[string]any)["Fn::GetAtt"].([]any)
+	if len(att) != 2 {
+		return ""
+	}
+	id, _ := att[0].(string)
+	return id
 }
 
 // joined renders an Fn::Join of strings and intrinsics (a dashboard body)

@@ -40,8 +40,9 @@ $(INFRA_DEPS_STAMP): $(INFRA_DIR)/package-lock.json $(INFRA_DIR)/package.json
 	cd $(INFRA_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-# Every CDK command runs the app, and the app packages dist/lambda, so each
-# one builds the linux/arm64 binary first (build is the root Makefile's).
+# Every CDK command runs the app, and the app packages dist/lambda and
+# dist/events, so each one builds the linux/arm64 binaries first (build is
+# the root Makefile's).
 synth: build infra-deps
 	$(CDK) synth $(CDK_OPTS)
 

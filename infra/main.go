@@ -1,12 +1,14 @@
 // Command infra is the AWS CDK app that deploys the service of bootstrap/app:
-// one DynamoDB table, one Lambda function and an IAM-authorized REST API
-// whose methods are the service's routes, watched by CloudWatch alarms and
-// a dashboard.
+// one DynamoDB table, the API's Lambda function behind an IAM-authorized
+// REST API whose methods are the service's routes, and the event function
+// that publishes the table's stream to an EventBridge bus, watched by
+// CloudWatch alarms and a dashboard.
 //
 // The CDK CLI runs it (cdk.json: go run .). Context values:
 //
 //	-c stage=NAME       deployment stage, default prod; dev makes data deletable
 //	-c asset=DIR        directory holding the bootstrap binary, default ../dist/lambda
+//	-c eventsAsset=DIR  directory holding the event function's, default ../dist/events
 //	-c logLevel=L       the service's LOG_LEVEL, default info
 //	-c alarmTopic=ARN   SNS topic the alarms notify on ALARM and OK, default none
 //
@@ -24,9 +26,13 @@ import (
 	service "github.com/lambdakit/lambdakit/bootstrap/app"
 )
 
-// defaultAssetDir is where the root Makefile's build target writes the
-// binary, relative to infra/ where the CDK CLI runs the app.
-const defaultAssetDir = "../dist/lambda"
+// defaultAssetDir and defaultEventsAssetDir are where the root Makefile's
+// build target writes the two binaries, relative to infra/ where the CDK
+// CLI runs the app.
+const (
+	defaultAssetDir       = "../dist/lambda"
+	defaultEventsAssetDir = "../dist/events"
+)
 
 func main() {
 	if err := run(); err != nil {
@@ -44,6 +50,10 @@ func run() error {
 		return err
 	}
 	asset, err := contextString(app, "asset", defaultAssetDir)
+	if err != nil {
+		return err
+	}
+	eventsAsset, err := contextString(app, "eventsAsset", defaultEventsAssetDir)
 	if err != nil {
 		return err
 	}
@@ -65,11 +75,12 @@ func run() error {
 	// or credentials, and deploy targets whatever account and region the
 	// CLI's profile points at.
 	if _, err := NewServiceStack(app, StackName(stage), &ServiceStackProps{
-		AssetDir:      asset,
-		Stage:         stage,
-		LogLevel:      logLevel,
-		Routes:        routes,
-		AlarmTopicARN: alarmTopic,
+		AssetDir:       asset,
+		EventsAssetDir: eventsAsset,
+		Stage:          stage,
+		LogLevel:       logLevel,
+		Routes:         routes,
+		AlarmTopicARN:  alarmTopic,
 	}); err != nil {
 		return err
 	}

@@ -31,6 +31,18 @@ func suppressFindings(s *ServiceStack) {
 		"X-Ray's PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; AWS requires Resource '*'. Every other statement names its log group, table and index.",
 		"Resource::*"))
 
+	// The event function's role has the same X-Ray statement, and
+	// table.GrantStreamRead's dynamodb:ListStreams, which lists the
+	// account's streams and so cannot name one.
+	suppress(s.EventFunction.Role(), rule("AwsSolutions-IAM5",
+		"X-Ray's PutTraceSegments and PutTelemetryRecords, and DynamoDB's ListStreams, do not support resource-level permissions; AWS requires Resource '*'. The stream reads name the table's stream, and every other statement names its log group, table, bus or queue.",
+		"Resource::*"))
+	// SQS3 recognizes a dead-letter queue only by another queue's
+	// RedrivePolicy or a function's DeadLetterConfig, not by an event
+	// source mapping's on-failure destination.
+	suppress(s.DeadLetterQueue, rule("AwsSolutions-SQS3",
+		"This queue is itself the dead-letter queue: the on-failure destination of the table stream's event source mapping, and where the event function sends records it cannot decode. Nothing consumes it automatically, so a dead-letter queue of its own would only move the messages one queue further."))
+
 	suppress(s.API, rule("AwsSolutions-APIG2",
 		"The Lambda service validates every request body and parameter itself (go-playground/validator on its command types) and answers RFC 9457 problem details; an API Gateway model would be a second, drifting copy of those rules with a different error format."))
 	suppress(s.API.DeploymentStage(), rule("AwsSolutions-APIG3",

@@ -14,10 +14,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -100,6 +102,9 @@ type ServiceStackProps struct {
 	// AssetDir is the directory holding the bootstrap binary that make build
 	// writes (linux/arm64). Only its contents are uploaded.
 	AssetDir string
+	// EventsAssetDir is the same for the event function's binary, which
+	// make build writes next to the API's.
+	EventsAssetDir string
 	// Stage names the deployment. It defaults to ProdStage; DevStage makes
 	// the table, the secret and the log groups deletable with the stack.
 	Stage string
@@ -126,8 +131,9 @@ func StackName(stage string) string {
 }
 
 // ServiceStack is the deployed service: the table, the function, the API,
-// the secret the function signs paging tokens with, and the alarms and
-// dashboard that watch them.
+// the secret the function signs paging tokens with, the event path (the
+// table's stream, the event function, its bus and dead-letter queue), and
+// the alarms and dashboard that watch them.
 type ServiceStack struct {
 	awscdk.Stack
 	// Table is the single table, laid out by dynamo.Layout.
@@ -141,18 +147,33 @@ type ServiceStack struct {
 	Methods []awsapigateway.Method
 	// Secret holds CURSOR_SECRET, the paging-token signing key.
 	Secret awssecretsmanager.Secret
+	// EventBus is the stage's custom bus, where the event function
+	// publishes the service's domain events.
+	EventBus awsevents.EventBus
+	// EventArchive keeps EventBus's events for replays.
+	EventArchive awsevents.Archive
+	// DeadLetterQueue receives the stream records the event function could
+	// not handle.
+	DeadLetterQueue awssqs.Queue
+	// EventFunction turns the table's stream records into domain events,
+	// publishes them to EventBus and runs the service's consumers.
+	EventFunction awslambda.Function
+	// EventSourceMapping feeds the table's stream to EventFunction.
+	EventSourceMapping awslambda.EventSourceMapping
 	// Alarms are the stack's CloudWatch alarms: the API's 5XX errors, the
-	// function's errors and throttles, the API's p99 latency, then, when
-	// AlarmSettings.RouteLatencyP99Ms is set, one per route in the order
-	// of ServiceStackProps.Routes.
+	// function's errors and throttles, the API's p99 latency, the event
+	// function's iterator age, the dead-letter queue's depth and the
+	// refused event puts, then, when AlarmSettings.RouteLatencyP99Ms is
+	// set, one per route in the order of ServiceStackProps.Routes.
 	Alarms []awscloudwatch.Alarm
-	// Dashboard graphs the API, the function and the service's own EMF
-	// metrics.
+	// Dashboard graphs the API, the function, the service's own EMF
+	// metrics and the event path.
 	Dashboard awscloudwatch.Dashboard
 }
 
 // NewServiceStack defines the service's stack in scope. It fails when the
-// stage name is invalid, AssetDir holds no bootstrap binary, Routes is
+// stage name is invalid, AssetDir or EventsAssetDir holds no bootstrap
+// binary, Routes is
 // empty or holds a pattern API Gateway cannot serve, an alarm threshold is
 // negative, or AlarmTopicARN is not an SNS topic's ARN, because such a
 // stack would only fail later, at deploy time, or serve nothing.
@@ -167,7 +188,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	if !stagePattern.MatchString(stage) {
 		return nil, fmt.Errorf("stage %q: want lower-case letters, digits and dashes, starting with a letter, at most 20", stage)
 	}
-	if err := checkAsset(props.AssetDir); err != nil {
+	if err := checkAsset("function", "asset", props.AssetDir); err != nil {
+		return nil, err
+	}
+	if err := checkAsset("event function", "eventsAsset", props.EventsAssetDir); err != nil {
 		return nil, err
 	}
 	routes, err := parseRoutes(props.Routes)
@@ -190,8 +214,8 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	awscdk.Tags_Of(stack).Add(jsii.String("stage"), jsii.String(stage), nil)
 
 	// Data outlives a prod stack: deleting the stack (or replacing a
-	// resource) leaves the table, the secret and the logs behind. Only a
-	// dev stack may take them along.
+	// resource) leaves the table, the secret, the logs and the dead-letter
+	// queue behind. Only a dev stack may take them along.
 	removal := awscdk.RemovalPolicy_RETAIN
 	if stage == DevStage {
 		removal = awscdk.RemovalPolicy_DESTROY
@@ -202,6 +226,12 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	s.Secret = newCursorSecret(stack, removal)
 	s.Function = newFunction(stack, props.AssetDir, stage, logLevel, removal, s.Table, s.Secret)
 	s.API, s.Methods = newAPI(stack, stage, removal, s.Function, routes)
+	s.EventBus, s.EventArchive = newEventBus(stack, stage)
+	s.DeadLetterQueue = newDeadLetterQueue(stack, removal)
+	s.EventFunction = newEventFunction(stack, props.EventsAssetDir, stage, logLevel, removal, eventResources{
+		table: s.Table, secret: s.Secret, bus: s.EventBus, dlq: s.DeadLetterQueue,
+	})
+	s.EventSourceMapping = newEventSourceMapping(stack, s.Table, s.EventFunction, s.DeadLetterQueue)
 	s.Alarms = newAlarms(stack, s, stage, props.Alarms, props.AlarmTopicARN, routes)
 	s.Dashboard = newDashboard(stack, s, stage, props.Alarms)
 	suppressFindings(s)
@@ -214,21 +244,34 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Description: jsii.String("DynamoDB table holding every entity"),
 		Value:       s.Table.TableName(),
 	})
+	awscdk.NewCfnOutput(stack, jsii.String("EventBusName"), &awscdk.CfnOutputProps{
+		Description: jsii.String("EventBridge bus the service publishes its domain events to (Source: the service name)"),
+		Value:       s.EventBus.EventBusName(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("EventBusArn"), &awscdk.CfnOutputProps{
+		Description: jsii.String("ARN of the event bus, for rules and cross-account targets"),
+		Value:       s.EventBus.EventBusArn(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("SQS queue of the stream records the event function could not handle"),
+		Value:       s.DeadLetterQueue.QueueUrl(),
+	})
 	return s, nil
 }
 
-// checkAsset makes sure dir holds a regular bootstrap file.
-func checkAsset(dir string) error {
+// checkAsset makes sure dir, the asset of the function named fn, holds a
+// regular bootstrap file; contextKey is main's context value that sets it.
+func checkAsset(fn, contextKey, dir string) error {
 	if dir == "" {
-		return errors.New("asset directory is empty: pass the directory holding the bootstrap binary")
+		return fmt.Errorf("%s: asset directory is empty: pass the directory holding the bootstrap binary", fn)
 	}
 	path := filepath.Join(dir, bootstrapFile)
 	info, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("lambda asset: %w (run make build first, or pass -c asset=DIR)", err)
+		return fmt.Errorf("%s asset: %w (run make build first, or pass -c %s=DIR)", fn, err, contextKey)
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("lambda asset: %s is not a regular file", path)
+		return fmt.Errorf("%s asset: %s is not a regular file", fn, path)
 	}
 	return nil
 }
@@ -247,6 +290,10 @@ func newTable(stack awscdk.Stack, removal awscdk.RemovalPolicy) awsdynamodb.Tabl
 		DeletionProtection:  jsii.Bool(removal == awscdk.RemovalPolicy_RETAIN),
 		RemovalPolicy:       removal,
 		TimeToLiveAttribute: jsii.String(layout.TTLAttribute),
+		// The event function derives each event from a record's images:
+		// the new one is the entity's state, the old one tells which
+		// fields an update changed and what a delete removed.
+		Stream: awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
 	})
 	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 		IndexName:      jsii.String(layout.ListIndex.Name),
@@ -302,6 +349,7 @@ func newFunction(stack awscdk.Stack, assetDir, stage, logLevel string, removal a
 		},
 	}))
 
+	env := functionEnv(stage, logLevel, table, secret)
 	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String("lambdakit service: every route of its API"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -309,27 +357,33 @@ func newFunction(stack awscdk.Stack, assetDir, stage, logLevel string, removal a
 		Handler:      jsii.String(bootstrapFile),
 		// A prebuilt directory asset: synth needs neither Docker nor Go
 		// cross-compilation, only the binary make build left behind.
-		Code:       awslambda.Code_FromAsset(jsii.String(assetDir), nil),
-		MemorySize: jsii.Number(functionMemoryMB),
-		Timeout:    awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
-		Role:       role,
-		LogGroup:   logs,
-		Tracing:    awslambda.Tracing_ACTIVE,
-		Environment: &map[string]*string{
-			"TABLE_NAME": table.TableName(),
-			"LOG_LEVEL":  jsii.String(logLevel),
-			// A {{resolve:secretsmanager:...}} dynamic reference:
-			// CloudFormation fills it in at deploy time, so the key is in
-			// neither the template nor the cloud assembly.
-			"CURSOR_SECRET": secret.SecretValue().UnsafeUnwrap(),
-			// Where the service's EMF metrics go, named here rather than
-			// left to the service's defaults, so the alarms and the
-			// dashboard (alarms.go) read the metrics the function writes.
-			"POWERTOOLS_METRICS_NAMESPACE": jsii.String(metricsNamespace),
-			"POWERTOOLS_SERVICE_NAME":      jsii.String(serviceName(stage)),
-		},
+		Code:        awslambda.Code_FromAsset(jsii.String(assetDir), nil),
+		MemorySize:  jsii.Number(functionMemoryMB),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
+		Role:        role,
+		LogGroup:    logs,
+		Tracing:     awslambda.Tracing_ACTIVE,
+		Environment: &env,
 	})
 	return fn
+}
+
+// functionEnv is the environment both functions share: the table, the
+// cursor key, the log level and where the EMF metrics go.
+func functionEnv(stage, logLevel string, table awsdynamodb.Table, secret awssecretsmanager.Secret) map[string]*string {
+	return map[string]*string{
+		"TABLE_NAME": table.TableName(),
+		"LOG_LEVEL":  jsii.String(logLevel),
+		// A {{resolve:secretsmanager:...}} dynamic reference:
+		// CloudFormation fills it in at deploy time, so the key is in
+		// neither the template nor the cloud assembly.
+		"CURSOR_SECRET": secret.SecretValue().UnsafeUnwrap(),
+		// Where the service's EMF metrics go, named here rather than left
+		// to the service's defaults, so the alarms and the dashboard
+		// (alarms.go) read the metrics the functions write.
+		"POWERTOOLS_METRICS_NAMESPACE": jsii.String(metricsNamespace),
+		"POWERTOOLS_SERVICE_NAME":      jsii.String(serviceName(stage)),
+	}
 }
 
 // newAPI builds the REST API in front of fn: an IAM-authorized method per

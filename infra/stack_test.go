@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -119,7 +120,7 @@ func TestStageDecidesRetention(t *testing.T) {
 			if got := props(table)["DeletionProtectionEnabled"]; got != tt.protection {
 				t.Errorf("DeletionProtectionEnabled = %v, want %v", got, tt.protection)
 			}
-			for _, typ := range []string{"AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"} {
+			for _, typ := range []string{"AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup", "AWS::SQS::Queue"} {
 				rs := f.resources(typ)
 				if len(rs) == 0 {
 					t.Errorf("no %s", typ)
@@ -129,6 +130,14 @@ func TestStageDecidesRetention(t *testing.T) {
 						t.Errorf("%s %s: DeletionPolicy %v, UpdateReplacePolicy %v, want %s",
 							typ, id, r["DeletionPolicy"], r["UpdateReplacePolicy"], tt.policy)
 					}
+				}
+			}
+			// The bus and its archive go with the stack in every stage: a
+			// retained bus's fixed name would fail the stage's next deploy.
+			for _, typ := range []string{"AWS::Events::EventBus", "AWS::Events::Archive"} {
+				id, r := f.only(t, typ)
+				if r["DeletionPolicy"] == "Retain" || r["UpdateReplacePolicy"] == "Retain" {
+					t.Errorf("%s %s is retained", typ, id)
 				}
 			}
 			// The API's stage carries the deployment stage's name.
@@ -144,8 +153,13 @@ func TestFunction(t *testing.T) {
 	f := synth(t, ProdStage)
 	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
 	secretID, _ := f.only(t, "AWS::SecretsManager::Secret")
-	// One function: no log-retention or other custom-resource handlers.
-	_, fn := f.only(t, "AWS::Lambda::Function")
+	// Two functions, the API's and the event function: no log-retention
+	// or other custom-resource handlers.
+	fnID, fn := f.function(t, f.stack.Function)
+	eventsID, _ := f.function(t, f.stack.EventFunction)
+	if got, want := sorted(slices.Collect(maps.Keys(f.resources("AWS::Lambda::Function")))), sorted([]string{fnID, eventsID}); !slices.Equal(got, want) {
+		t.Errorf("functions = %v, want the API's and the event function %v", got, want)
+	}
 	p := props(fn)
 
 	want := map[string]any{
@@ -273,8 +287,11 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 		t.Errorf("actions needed by dynamo.API = %v, want %v", sorted(fromAPI), wantActions)
 	}
 
+	// The API function's role; the event function's has its own
+	// (TestEventFunctionRole).
+	_, fn := f.function(t, f.stack.Function)
 	var granted []string
-	for _, s := range f.statements(t) {
+	for _, s := range f.roleStatements(t, roleOf(fn)) {
 		var dynamoActs []string
 		for _, a := range s.actions {
 			if strings.HasPrefix(strings.ToLower(a), "dynamodb:") {
@@ -300,6 +317,16 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 
 func TestNoWildcardPermissions(t *testing.T) {
 	f := synth(t, ProdStage)
+	_, api := f.function(t, f.stack.Function)
+	_, events := f.function(t, f.stack.EventFunction)
+	// X-Ray has no resource-level permissions, nor has DynamoDB's
+	// ListStreams, which the event function's role holds for the stream;
+	// nothing else may use Resource "*".
+	want := map[string][]string{
+		roleOf(api):    {"xray:PutTelemetryRecords", "xray:PutTraceSegments"},
+		roleOf(events): {"dynamodb:ListStreams", "xray:PutTelemetryRecords", "xray:PutTraceSegments"},
+	}
+	got := map[string][]string{}
 	for _, s := range f.statements(t) {
 		for _, a := range s.actions {
 			low := strings.ToLower(a)
@@ -307,46 +334,357 @@ func TestNoWildcardPermissions(t *testing.T) {
 				t.Errorf("%s grants %s", s.policy, a)
 			}
 		}
-		for _, r := range s.resources {
-			if r != "*" {
-				continue
-			}
-			// X-Ray has no resource-level permissions; nothing else may
-			// use Resource "*".
-			if want := []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}; !slices.Equal(sorted(s.actions), want) {
-				t.Errorf("%s grants %v on Resource *, only %v may be", s.policy, s.actions, want)
-			}
+		if !slices.Contains(s.resources, any("*")) {
+			continue
 		}
+		if len(s.roles) == 0 {
+			t.Errorf("%s grants %v on Resource * to no role of the stack", s.policy, s.actions)
+		}
+		for _, role := range s.roles {
+			got[role] = sorted(append(got[role], s.actions...))
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("actions on Resource * by role = %v, want only %v", got, want)
 	}
 }
 
 func TestFunctionRole(t *testing.T) {
 	f := synth(t, ProdStage)
-	fnID, fn := f.only(t, "AWS::Lambda::Function")
-	roleID := props(fn)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-	role := f.resources("AWS::IAM::Role")[roleID]
-	if role == nil {
-		t.Fatalf("%s's role %s is not in the stack", fnID, roleID)
+	roles := map[string]bool{}
+	for _, function := range []awslambda.Function{f.stack.Function, f.stack.EventFunction} {
+		fnID, fn := f.function(t, function)
+		roleID := roleOf(fn)
+		role := f.resources("AWS::IAM::Role")[roleID]
+		if role == nil {
+			t.Fatalf("%s's role %s is not in the stack", fnID, roleID)
+		}
+		// A role of its own per function.
+		if roles[roleID] {
+			t.Errorf("%s shares its role %s", fnID, roleID)
+		}
+		roles[roleID] = true
+		// Written-out permissions only: no AWSLambdaBasicExecutionRole.
+		if m := props(role)["ManagedPolicyArns"]; m != nil {
+			t.Errorf("%s: role has managed policies %s", fnID, asJSON(m))
+		}
+		trust := asJSON(props(role)["AssumeRolePolicyDocument"])
+		if !strings.Contains(trust, `"Service":"lambda.amazonaws.com"`) {
+			t.Errorf("%s: role trust = %s, want lambda.amazonaws.com", fnID, trust)
+		}
+		// It writes only to its own log group.
+		logID := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+		var logs []string
+		for _, s := range f.roleStatements(t, roleID) {
+			if !slices.ContainsFunc(s.actions, func(a string) bool { return strings.HasPrefix(a, "logs:") }) {
+				continue
+			}
+			logs = append(logs, grants([]statement{s})...)
+		}
+		var want []string
+		for _, a := range []string{"logs:CreateLogStream", "logs:PutLogEvents"} {
+			want = append(want, a+" on "+asJSON(arnOf(logID)))
+		}
+		if !slices.Equal(sorted(logs), want) {
+			t.Errorf("%s: logs grants %v, want %v", fnID, sorted(logs), want)
+		}
 	}
-	// Written-out permissions only: no AWSLambdaBasicExecutionRole.
-	if m := props(role)["ManagedPolicyArns"]; m != nil {
-		t.Errorf("function role has managed policies %s", asJSON(m))
+}
+
+func TestTableStream(t *testing.T) {
+	f := synth(t, ProdStage)
+	_, table := f.only(t, "AWS::DynamoDB::Table")
+	// Both images: the event function reads the entity's new state and
+	// what an update changed or a delete removed.
+	want := map[string]any{"StreamViewType": "NEW_AND_OLD_IMAGES"}
+	if got := props(table)["StreamSpecification"]; !sameJSON(got, want) {
+		t.Errorf("StreamSpecification = %s, want %s", asJSON(got), asJSON(want))
 	}
-	trust := asJSON(props(role)["AssumeRolePolicyDocument"])
-	if !strings.Contains(trust, `"Service":"lambda.amazonaws.com"`) {
-		t.Errorf("function role trust = %s, want lambda.amazonaws.com", trust)
+}
+
+func TestEventFunction(t *testing.T) {
+	f := synth(t, ProdStage)
+	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
+	secretID, _ := f.only(t, "AWS::SecretsManager::Secret")
+	busID, _ := f.only(t, "AWS::Events::EventBus")
+	queueID, _ := f.only(t, "AWS::SQS::Queue")
+	_, api := f.function(t, f.stack.Function)
+	_, fn := f.function(t, f.stack.EventFunction)
+	p := props(fn)
+
+	want := map[string]any{
+		"Runtime":       "provided.al2023",
+		"Architectures": []any{"arm64"},
+		"Handler":       "bootstrap",
+		"MemorySize":    512,
+		"Timeout":       30,
+		"TracingConfig": map[string]any{"Mode": "Active"},
 	}
-	// It writes only to its own log group.
-	logID := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
-	for _, s := range f.statements(t) {
-		if !slices.ContainsFunc(s.actions, func(a string) bool { return strings.HasPrefix(a, "logs:") }) {
+	for k, v := range want {
+		if !sameJSON(p[k], v) {
+			t.Errorf("%s = %s, want %s", k, asJSON(p[k]), asJSON(v))
+		}
+	}
+
+	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+	wantEnv := map[string]any{
+		"TABLE_NAME": ref(tableID),
+		"LOG_LEVEL":  "info",
+		"CURSOR_SECRET": map[string]any{"Fn::Join": []any{"", []any{
+			"{{resolve:secretsmanager:", ref(secretID), ":SecretString:::}}",
+		}}},
+		// An EventBus's Ref is its name, a Queue's its URL.
+		"EVENT_BUS_NAME":               ref(busID),
+		"DLQ_URL":                      ref(queueID),
+		"POWERTOOLS_METRICS_NAMESPACE": "lambdakit",
+		"POWERTOOLS_SERVICE_NAME":      "lambdakit-prod",
+	}
+	if !sameJSON(env, wantEnv) {
+		t.Errorf("environment = %s, want %s", asJSON(env), asJSON(wantEnv))
+	}
+	// What the two functions share, they share exactly.
+	apiEnv := props(api)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	for _, k := range []string{"TABLE_NAME", "LOG_LEVEL", "CURSOR_SECRET", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"} {
+		if !sameJSON(env[k], apiEnv[k]) {
+			t.Errorf("%s = %s, the API function's %s", k, asJSON(env[k]), asJSON(apiEnv[k]))
+		}
+	}
+
+	// Its own log group, with the same retention as the API function's.
+	logRef, _ := p["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)
+	logID, _ := logRef["Ref"].(string)
+	group, ok := f.resources("AWS::Logs::LogGroup")[logID]
+	if !ok {
+		t.Fatalf("LoggingConfig = %s, want a Ref to a log group of the stack", asJSON(p["LoggingConfig"]))
+	}
+	if apiLogs := props(api)["LoggingConfig"]; sameJSON(apiLogs, p["LoggingConfig"]) {
+		t.Errorf("the event function logs to the API function's group %s", asJSON(apiLogs))
+	}
+	if got := props(group)["RetentionInDays"]; got != float64(30) {
+		t.Errorf("event function log retention = %v days, want 30", got)
+	}
+}
+
+// assetManifest is the part of the cloud assembly's asset manifest the
+// tests read: each file asset's staged directory and its S3 object keys.
+type assetManifest struct {
+	Files map[string]struct {
+		Source struct {
+			Path      string `json:"path"`
+			Packaging string `json:"packaging"`
+		} `json:"source"`
+		Destinations map[string]struct {
+			ObjectKey string `json:"objectKey"`
+		} `json:"destinations"`
+	} `json:"files"`
+}
+
+func TestFunctionAssets(t *testing.T) {
+	f := synth(t, ProdStage)
+	raw, err := os.ReadFile(filepath.Join(f.outdir, *f.stack.ArtifactId()+".assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest assetManifest
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	// Each function's code is the zip of its own asset directory: the
+	// staged copy holds the fixture's placeholder for that function.
+	for _, tt := range []struct {
+		fn          awslambda.Function
+		placeholder string
+	}{
+		{f.stack.Function, apiPlaceholder},
+		{f.stack.EventFunction, eventsPlaceholder},
+	} {
+		id, fn := f.function(t, tt.fn)
+		key, _ := props(fn)["Code"].(map[string]any)["S3Key"].(string)
+		var staged []string
+		for _, file := range manifest.Files {
+			for _, d := range file.Destinations {
+				if d.ObjectKey == key && file.Source.Packaging == "zip" {
+					staged = append(staged, file.Source.Path)
+				}
+			}
+		}
+		if len(staged) != 1 {
+			t.Errorf("%s: S3Key %s is %d zip assets, want 1", id, key, len(staged))
 			continue
 		}
-		if want := []any{arnOf(logID)}; !sameJSON(s.resources, want) {
-			t.Errorf("%s: logs resources = %s, want %s", s.policy, asJSON(s.resources), asJSON(want))
+		got, err := os.ReadFile(filepath.Join(f.outdir, staged[0], bootstrapFile))
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
+			continue
 		}
-		if want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}; !slices.Equal(sorted(s.actions), want) {
-			t.Errorf("%s: logs actions = %v, want %v", s.policy, s.actions, want)
+		if string(got) != tt.placeholder {
+			t.Errorf("%s: bootstrap = %q, want %q", id, got, tt.placeholder)
+		}
+	}
+}
+
+func TestEventSourceMapping(t *testing.T) {
+	f := synth(t, ProdStage)
+	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
+	queueID, _ := f.only(t, "AWS::SQS::Queue")
+	fnID, fn := f.function(t, f.stack.EventFunction)
+	id, mapping := f.only(t, "AWS::Lambda::EventSourceMapping")
+	if want := f.logicalID(t, f.stack.EventSourceMapping); id != want {
+		t.Errorf("mapping %s, want ServiceStack.EventSourceMapping %s", id, want)
+	}
+
+	// Every property, so that none is added unnoticed (a batching window,
+	// a filter, a tumbling window).
+	got := maps.Clone(props(mapping))
+	delete(got, "Tags")
+	want := map[string]any{
+		"FunctionName":     ref(fnID),
+		"EventSourceArn":   map[string]any{"Fn::GetAtt": getAtt(tableID, "StreamArn")},
+		"StartingPosition": "TRIM_HORIZON",
+		"BatchSize":        100,
+		// A failed invocation (a timeout, a crash) is split to isolate the
+		// record that caused it; otherwise the function names the failed
+		// records and a retry starts at the first of them.
+		"BisectBatchOnFunctionError": true,
+		"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+		"MaximumRetryAttempts":       10,
+		// Six hours: well within the stream's 24-hour retention, so a
+		// record sent to the queue can still be read back from the
+		// message's sequence numbers.
+		"MaximumRecordAgeInSeconds": 6 * 3600,
+		// One batch per shard at a time: an item's records in order.
+		"ParallelizationFactor": 1,
+		"DestinationConfig": map[string]any{
+			"OnFailure": map[string]any{"Destination": arnOf(queueID)},
+		},
+	}
+	if !sameJSON(got, want) {
+		t.Errorf("mapping properties\n%s\nwant\n%s", asJSON(got), asJSON(want))
+	}
+	// The mapping reads the stream with the function's role, and
+	// CloudFormation creates it only once that role may: it refers to the
+	// function, which depends on the role's policy.
+	policies := map[string]bool{}
+	for _, s := range f.roleStatements(t, roleOf(fn)) {
+		policies[s.policy] = true
+	}
+	deps, _ := fn["DependsOn"].([]any)
+	for policy := range policies {
+		if !slices.Contains(deps, any(policy)) {
+			t.Errorf("%s does not depend on its role's policy %s (DependsOn %v)", fnID, policy, deps)
+		}
+	}
+}
+
+func TestDeadLetterQueue(t *testing.T) {
+	f := synth(t, ProdStage)
+	queueID, queue := f.only(t, "AWS::SQS::Queue")
+	got := maps.Clone(props(queue))
+	delete(got, "Tags")
+	// SQS-managed encryption (no KMS key to grant), the longest retention,
+	// a generated name; no redrive of its own.
+	want := map[string]any{
+		"SqsManagedSseEnabled":   true,
+		"MessageRetentionPeriod": 14 * 24 * 3600,
+	}
+	if !sameJSON(got, want) {
+		t.Errorf("queue properties = %s, want %s", asJSON(got), asJSON(want))
+	}
+
+	// TLS only: the queue policy refuses any request without it.
+	_, policy := f.only(t, "AWS::SQS::QueuePolicy")
+	if got := props(policy)["Queues"]; !sameJSON(got, []any{ref(queueID)}) {
+		t.Errorf("queue policy applies to %s, want the queue", asJSON(got))
+	}
+	wantDoc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect":    "Deny",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action":    "sqs:*",
+			"Resource":  arnOf(queueID),
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		}},
+	}
+	if got := props(policy)["PolicyDocument"]; !sameJSON(got, wantDoc) {
+		t.Errorf("queue policy = %s, want %s", asJSON(got), asJSON(wantDoc))
+	}
+}
+
+func TestEventBusAndArchive(t *testing.T) {
+	for _, tt := range alarmFixtures {
+		t.Run(tt.stage, func(t *testing.T) {
+			f := tt.fixture(t)
+			_, service := f.metricsEnv(t)
+			busID, bus := f.only(t, "AWS::Events::EventBus")
+			// One bus per stage, named like the events' Source.
+			if got := props(bus)["Name"]; got != "lambdakit-"+tt.stage || got != service {
+				t.Errorf("bus name = %v, want lambdakit-%s, the service name %s", got, tt.stage, service)
+			}
+			// The account's own principals only: no bus policy.
+			for k := range props(bus) {
+				if !slices.Contains([]string{"Name", "Description", "Tags"}, k) {
+					t.Errorf("bus has %s %s", k, asJSON(props(bus)[k]))
+				}
+			}
+			if n := len(f.resources("AWS::Events::EventBusPolicy")); n != 0 {
+				t.Errorf("%d bus policies, want none", n)
+			}
+
+			_, archive := f.only(t, "AWS::Events::Archive")
+			p := props(archive)
+			want := map[string]any{
+				"ArchiveName": service,
+				"SourceArn":   arnOf(busID),
+				// Every event the service publishes, by its Source.
+				"EventPattern":  map[string]any{"source": []any{service}},
+				"RetentionDays": 30,
+			}
+			for k, v := range want {
+				if !sameJSON(p[k], v) {
+					t.Errorf("archive %s = %s, want %s", k, asJSON(p[k]), asJSON(v))
+				}
+			}
+		})
+	}
+}
+
+func TestEventFunctionRole(t *testing.T) {
+	f := synth(t, ProdStage)
+	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
+	busID, _ := f.only(t, "AWS::Events::EventBus")
+	queueID, _ := f.only(t, "AWS::SQS::Queue")
+	fnID, fn := f.function(t, f.stack.EventFunction)
+	role := roleOf(fn)
+	logID := props(fn)["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+
+	var want []string
+	grant := func(resource any, actions ...string) {
+		for _, a := range actions {
+			want = append(want, a+" on "+asJSON(resource))
+		}
+	}
+	grant(arnOf(logID), "logs:CreateLogStream", "logs:PutLogEvents")
+	// X-Ray, and ListStreams, which has no resource-level permissions.
+	grant("*", "dynamodb:ListStreams", "xray:PutTelemetryRecords", "xray:PutTraceSegments")
+	// The stream reads the mapping makes with this role.
+	grant(map[string]any{"Fn::GetAtt": getAtt(tableID, "StreamArn")},
+		"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+	grant(arnOf(busID), "events:PutEvents")
+	// The mapping's on-failure destination and the function's own sends.
+	grant(arnOf(queueID), "sqs:SendMessage")
+	// The review-summary consumer, on the table alone.
+	grant(arnOf(tableID), "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+
+	if got := grants(f.roleStatements(t, role)); !slices.Equal(got, sorted(want)) {
+		t.Errorf("%s's grants\n%s\nwant\n%s", fnID, strings.Join(got, "\n"), strings.Join(sorted(want), "\n"))
+	}
+	// Nobody else may publish events or touch the queue.
+	for _, s := range f.statements(t) {
+		for _, a := range s.actions {
+			if (strings.HasPrefix(a, "events:") || strings.HasPrefix(a, "sqs:")) && !slices.Equal(s.roles, []string{role}) {
+				t.Errorf("%s grants %s to %v, want the event function's role %s only", s.policy, a, s.roles, role)
+			}
 		}
 	}
 }
@@ -356,7 +694,7 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
 func TestAPIMethodsAreIAMAuthorizedLambdaProxies(t *testing.T) {
 	f := synth(t, ProdStage)
-	fnID, _ := f.only(t, "AWS::Lambda::Function")
+	fnID, _ := f.function(t, f.stack.Function)
 	stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
 	// Exactly the service's routes, whatever they are: the same source main
 	// deploys from.
@@ -593,11 +931,20 @@ func TestOutputs(t *testing.T) {
 	for name := range outputs {
 		names = append(names, name)
 	}
-	if want := []string{"ApiUrl", "TableName"}; !slices.Equal(sorted(names), want) {
+	if want := []string{"ApiUrl", "DeadLetterQueueUrl", "EventBusArn", "EventBusName", "TableName"}; !slices.Equal(sorted(names), want) {
 		t.Fatalf("outputs = %v, want %v", sorted(names), want)
 	}
-	if got := outputs["TableName"].(map[string]any)["Value"]; !sameJSON(got, ref(tableID)) {
-		t.Errorf("TableName output = %s, want the table's name", asJSON(got))
+	busID, _ := f.only(t, "AWS::Events::EventBus")
+	queueID, _ := f.only(t, "AWS::SQS::Queue")
+	for name, want := range map[string]any{
+		"TableName":          ref(tableID),
+		"EventBusName":       ref(busID), // an EventBus's Ref is its name
+		"EventBusArn":        arnOf(busID),
+		"DeadLetterQueueUrl": ref(queueID), // a Queue's Ref is its URL
+	} {
+		if got := outputs[name].(map[string]any)["Value"]; !sameJSON(got, want) {
+			t.Errorf("%s output = %s, want %s", name, asJSON(got), asJSON(want))
+		}
 	}
 	url := asJSON(outputs["ApiUrl"].(map[string]any)["Value"])
 	if !strings.Contains(url, `"https://"`) || !strings.Contains(url, asJSON(ref(apiID))) {
@@ -665,8 +1012,12 @@ func checkNag(t *testing.T, f *fixture, stage string) {
 		}
 	}
 	// Fixed rather than suppressed: PITR, access logs, authorization,
-	// execution logging, and the function role (no managed policy).
-	for _, rule := range []string{"AwsSolutions-DDB3", "AwsSolutions-APIG1", "AwsSolutions-APIG4", "AwsSolutions-APIG6", "AwsSolutions-IAM4"} {
+	// execution logging, the function roles (no managed policy), and the
+	// queue's encryption and TLS-only policy.
+	for _, rule := range []string{
+		"AwsSolutions-DDB3", "AwsSolutions-APIG1", "AwsSolutions-APIG4", "AwsSolutions-APIG6", "AwsSolutions-IAM4",
+		"AwsSolutions-SQS2", "AwsSolutions-SQS4",
+	} {
 		if !compliant[rule] {
 			t.Errorf("%s is not reported compliant", rule)
 		}
@@ -683,8 +1034,9 @@ func checkNag(t *testing.T, f *fixture, stage string) {
 		"AwsSolutions-APIG3": {"Api/DeploymentStage." + stage + "/Resource"},
 		"AwsSolutions-COG4":  sorted(methods),
 		"AwsSolutions-IAM4":  {"Api/CloudWatchRole/Resource"},
-		"AwsSolutions-IAM5":  {"FunctionRole/DefaultPolicy/Resource"},
+		"AwsSolutions-IAM5":  {"EventFunctionRole/DefaultPolicy/Resource", "FunctionRole/DefaultPolicy/Resource"},
 		"AwsSolutions-SMG4":  {"CursorSecret/Resource"},
+		"AwsSolutions-SQS3":  {"DeadLetterQueue/Resource"},
 	}
 	for rule := range suppressed { // each synthesis appends to the report
 		slices.Sort(suppressed[rule])
@@ -715,6 +1067,7 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 	good := filepath.Join(tempRoot, "reject", "good")
 	noBinary := filepath.Join(tempRoot, "reject", "empty")
 	dirBinary := filepath.Join(tempRoot, "reject", "dir")
+	missing := filepath.Join(tempRoot, "reject", "nope")
 	for _, d := range []string{good, noBinary, filepath.Join(dirBinary, bootstrapFile)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -725,24 +1078,30 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 	}
 	routes := []string{"GET /products"}
 	tests := []struct {
-		name, asset, stage string
-		routes             []string
-		wantErr            string
+		name, asset, eventsAsset, stage string
+		routes                          []string
+		wantErr                         string
 	}{
-		{"no asset dir", "", "dev", routes, "asset directory is empty"},
-		{"missing dir", filepath.Join(tempRoot, "reject", "nope"), "dev", routes, "run make build first"},
-		{"no bootstrap", noBinary, "dev", routes, "run make build first"},
-		{"bootstrap is a directory", dirBinary, "dev", routes, "not a regular file"},
-		{"upper-case stage", good, "Prod", routes, "stage"},
-		{"underscore stage", good, "my_stage", routes, "stage"},
-		{"long stage", good, strings.Repeat("a", 21), routes, "stage"},
-		{"no routes", good, "dev", nil, "routes: none given"},
-		{"malformed route", good, "dev", []string{"GET /products", "GET products"}, `route "GET products"`},
+		{"no asset dir", "", good, "dev", routes, "function: asset directory is empty"},
+		{"missing dir", missing, good, "dev", routes, "function asset: stat " + missing + "/bootstrap: no such file or directory (run make build first, or pass -c asset=DIR)"},
+		{"no bootstrap", noBinary, good, "dev", routes, "run make build first"},
+		{"bootstrap is a directory", dirBinary, good, "dev", routes, "not a regular file"},
+		{"no events asset dir", good, "", "dev", routes, "event function: asset directory is empty"},
+		{"missing events dir", good, missing, "dev", routes, "event function asset: stat " + missing + "/bootstrap: no such file or directory (run make build first, or pass -c eventsAsset=DIR)"},
+		{"no events bootstrap", good, noBinary, "dev", routes, "event function asset"},
+		{"events bootstrap is a directory", good, dirBinary, "dev", routes, "event function asset: " + dirBinary + "/bootstrap is not a regular file"},
+		{"upper-case stage", good, good, "Prod", routes, "stage"},
+		{"underscore stage", good, good, "my_stage", routes, "stage"},
+		{"long stage", good, good, strings.Repeat("a", 21), routes, "stage"},
+		{"no routes", good, good, "dev", nil, "routes: none given"},
+		{"malformed route", good, good, "dev", []string{"GET /products", "GET products"}, `route "GET products"`},
 	}
 	app := awscdk.NewApp(nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewServiceStack(app, "Reject", &ServiceStackProps{AssetDir: tt.asset, Stage: tt.stage, Routes: tt.routes})
+			_, err := NewServiceStack(app, "Reject", &ServiceStackProps{
+				AssetDir: tt.asset, EventsAssetDir: tt.eventsAsset, Stage: tt.stage, Routes: tt.routes,
+			})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
 			}
@@ -750,16 +1109,23 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 	}
 }
 
-// metricsEnv is where the deployed function writes its EMF metrics: its
-// POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+// metricsEnv is where the deployed functions write their EMF metrics: their
+// POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME, the same for
+// both.
 func (f *fixture) metricsEnv(t *testing.T) (namespace, service string) {
 	t.Helper()
-	_, fn := f.only(t, "AWS::Lambda::Function")
-	env, _ := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
-	namespace, _ = env["POWERTOOLS_METRICS_NAMESPACE"].(string)
-	service, _ = env["POWERTOOLS_SERVICE_NAME"].(string)
-	if namespace == "" || service == "" {
-		t.Fatalf("function environment %s names no metrics namespace or service", asJSON(env))
+	for i, function := range []awslambda.Function{f.stack.Function, f.stack.EventFunction} {
+		id, fn := f.function(t, function)
+		env, _ := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		ns, _ := env["POWERTOOLS_METRICS_NAMESPACE"].(string)
+		svc, _ := env["POWERTOOLS_SERVICE_NAME"].(string)
+		if ns == "" || svc == "" {
+			t.Fatalf("%s: environment %s names no metrics namespace or service", id, asJSON(env))
+		}
+		if i > 0 && (ns != namespace || svc != service) {
+			t.Fatalf("%s writes metrics to %s, %s; the API function to %s, %s", id, ns, svc, namespace, service)
+		}
+		namespace, service = ns, svc
 	}
 	return namespace, service
 }
@@ -769,12 +1135,23 @@ type alarmWant struct {
 	name              string
 	namespace, metric string
 	dims              map[string]any
-	// statistic is Sum, or a percentile, which CloudFormation calls an
-	// ExtendedStatistic.
+	// statistic is Sum, Maximum, or a percentile, which CloudFormation
+	// calls an ExtendedStatistic.
 	statistic        string
 	threshold        float64
 	periods, toAlarm int
+	// missing is TreatMissingData.
+	missing string
 }
+
+// What an alarm does without data: an idle API or function reports
+// nothing, and idle is healthy; the dead-letter queue's alarm keeps its
+// state, since SQS stops reporting an idle queue even when it holds
+// messages.
+const (
+	notBreaching = "notBreaching"
+	keepState    = "ignore"
+)
 
 // The fixtures the alarm and dashboard tests compare: the defaults (the
 // prod fixture leaves Alarms and AlarmTopicARN zero) and customAlarms.
@@ -788,7 +1165,10 @@ var alarmFixtures = []struct {
 	topic    string
 }{
 	{"defaults", func(t *testing.T) *fixture { return synth(t, ProdStage) }, ProdStage,
-		AlarmSettings{API5XXErrors: 5, FunctionErrors: 0, FunctionThrottles: 0, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 0}, ""},
+		AlarmSettings{
+			API5XXErrors: 5, FunctionErrors: 0, FunctionThrottles: 0, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 0,
+			EventIteratorAgeMs: 300000, DeadLetterMessages: 0, EventPutFailures: 0,
+		}, ""},
 	{"from props", synthCustomAlarms, customAlarmsStage, customAlarmsSettings, customAlarmsTopic},
 }
 
@@ -797,26 +1177,35 @@ func TestAlarms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fixture(t)
 			stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
-			fnID, _ := f.only(t, "AWS::Lambda::Function")
+			fnID, _ := f.function(t, f.stack.Function)
+			eventsID, _ := f.function(t, f.stack.EventFunction)
+			queueID, _ := f.only(t, "AWS::SQS::Queue")
 			namespace, service := f.metricsEnv(t)
 			if namespace != "lambdakit" || service != "lambdakit-"+tt.stage {
 				t.Errorf("metrics env = %s, %s; want lambdakit, lambdakit-%s", namespace, service, tt.stage)
 			}
 			api := map[string]any{"ApiName": "lambdakit-products-" + tt.stage, "Stage": ref(stageID)}
 			fn := map[string]any{"FunctionName": ref(fnID)}
+			events := map[string]any{"FunctionName": ref(eventsID)}
+			queue := map[string]any{"QueueName": map[string]any{"Fn::GetAtt": getAtt(queueID, "QueueName")}}
 			s := tt.settings
 			want := []alarmWant{
-				{"API 5XX", "AWS/ApiGateway", "5XXError", api, "Sum", s.API5XXErrors, 1, 1},
-				{"Lambda errors", "AWS/Lambda", "Errors", fn, "Sum", s.FunctionErrors, 1, 1},
-				{"Lambda throttles", "AWS/Lambda", "Throttles", fn, "Sum", s.FunctionThrottles, 1, 1},
-				{"API latency p99", "AWS/ApiGateway", "Latency", api, "p99", s.APILatencyP99Ms, 3, 2},
+				{"API 5XX", "AWS/ApiGateway", "5XXError", api, "Sum", s.API5XXErrors, 1, 1, notBreaching},
+				{"Lambda errors", "AWS/Lambda", "Errors", fn, "Sum", s.FunctionErrors, 1, 1, notBreaching},
+				{"Lambda throttles", "AWS/Lambda", "Throttles", fn, "Sum", s.FunctionThrottles, 1, 1, notBreaching},
+				{"API latency p99", "AWS/ApiGateway", "Latency", api, "p99", s.APILatencyP99Ms, 3, 2, notBreaching},
+				{"event iterator age", "AWS/Lambda", "IteratorAge", events, "Maximum", s.EventIteratorAgeMs, 1, 1, notBreaching},
+				{"dead-letter queue depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum", s.DeadLetterMessages, 1, 1, keepState},
+				// The event function's EMF metric, with the service
+				// dimension alone.
+				{"refused event puts", namespace, "EventPutFailures", map[string]any{"service": service}, "Sum", s.EventPutFailures, 1, 1, notBreaching},
 			}
 			// The service's own latency, per route: the route dimension is
 			// the route template the service writes, for its 2xx answers.
 			if s.RouteLatencyP99Ms > 0 {
 				for _, r := range serviceRoutes(t) {
 					dims := map[string]any{"service": service, "route": r, "statusClass": "2xx"}
-					want = append(want, alarmWant{"route latency p99 " + r, namespace, "Latency", dims, "p99", s.RouteLatencyP99Ms, 3, 2})
+					want = append(want, alarmWant{"route latency p99 " + r, namespace, "Latency", dims, "p99", s.RouteLatencyP99Ms, 3, 2, notBreaching})
 				}
 			}
 
@@ -840,10 +1229,9 @@ func TestAlarms(t *testing.T) {
 					"ComparisonOperator": "GreaterThanThreshold",
 					"EvaluationPeriods":  w.periods,
 					"DatapointsToAlarm":  w.toAlarm,
-					// An idle API reports nothing; idle is healthy.
-					"TreatMissingData":  "notBreaching",
-					"Statistic":         w.statistic,
-					"ExtendedStatistic": nil,
+					"TreatMissingData":   w.missing,
+					"Statistic":          w.statistic,
+					"ExtendedStatistic":  nil,
 					// A unit must match the metric's exactly or the alarm
 					// sees no data at all: none is safer.
 					"Unit": nil,
@@ -882,16 +1270,21 @@ func TestAlarmSettingsDefaults(t *testing.T) {
 		name     string
 		in, want AlarmSettings
 	}{
-		{"zero takes every default", AlarmSettings{}, AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000}},
+		{"zero takes every default", AlarmSettings{}, AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000, EventIteratorAgeMs: 300000}},
 		{
 			"a field set keeps its value, the others their defaults",
-			AlarmSettings{FunctionErrors: 2, RouteLatencyP99Ms: 300},
-			AlarmSettings{API5XXErrors: 5, FunctionErrors: 2, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 300},
+			AlarmSettings{FunctionErrors: 2, RouteLatencyP99Ms: 300, DeadLetterMessages: 10},
+			AlarmSettings{API5XXErrors: 5, FunctionErrors: 2, APILatencyP99Ms: 1000, RouteLatencyP99Ms: 300, EventIteratorAgeMs: 300000, DeadLetterMessages: 10},
 		},
 		{
 			"a fraction alarms on the first error",
-			AlarmSettings{API5XXErrors: 0.5},
-			AlarmSettings{API5XXErrors: 0.5, APILatencyP99Ms: 1000},
+			AlarmSettings{API5XXErrors: 0.5, EventPutFailures: 0.5},
+			AlarmSettings{API5XXErrors: 0.5, APILatencyP99Ms: 1000, EventIteratorAgeMs: 300000, EventPutFailures: 0.5},
+		},
+		{
+			"the iterator age set",
+			AlarmSettings{EventIteratorAgeMs: 60000},
+			AlarmSettings{API5XXErrors: 5, APILatencyP99Ms: 1000, EventIteratorAgeMs: 60000},
 		},
 	}
 	for _, tt := range tests {
@@ -986,6 +1379,9 @@ func TestNewServiceStackRejectsBadAlarmProps(t *testing.T) {
 		{"negative throttles threshold", AlarmSettings{FunctionThrottles: -2}, "", "FunctionThrottles = -2"},
 		{"NaN latency", AlarmSettings{APILatencyP99Ms: math.NaN()}, "", "APILatencyP99Ms = NaN"},
 		{"infinite route latency", AlarmSettings{RouteLatencyP99Ms: math.Inf(1)}, "", "RouteLatencyP99Ms = +Inf"},
+		{"negative iterator age", AlarmSettings{EventIteratorAgeMs: -1000}, "", "EventIteratorAgeMs = -1000"},
+		{"NaN dead letters", AlarmSettings{DeadLetterMessages: math.NaN()}, "", "DeadLetterMessages = NaN"},
+		{"infinite refused puts", AlarmSettings{EventPutFailures: math.Inf(-1)}, "", "EventPutFailures = -Inf"},
 		{"topic name, not ARN", AlarmSettings{}, "lambdakit-alerts", `alarm topic "lambdakit-alerts"`},
 		{"queue ARN", AlarmSettings{}, "arn:aws:sqs:eu-west-1:123456789012:alerts", "want an SNS topic ARN"},
 	}
@@ -993,7 +1389,7 @@ func TestNewServiceStackRejectsBadAlarmProps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := NewServiceStack(app, "RejectAlarms", &ServiceStackProps{
-				AssetDir: asset, Stage: DevStage, Routes: []string{"GET /products"},
+				AssetDir: asset, EventsAssetDir: asset, Stage: DevStage, Routes: []string{"GET /products"},
 				Alarms: tt.alarms, AlarmTopicARN: tt.topic,
 			})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -1052,9 +1448,11 @@ func TestDashboard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fixture(t)
 			stageID, _ := f.only(t, "AWS::ApiGateway::Stage")
-			fnID, _ := f.only(t, "AWS::Lambda::Function")
-			// The dashboard reads the EMF metrics where the function
-			// writes them (TestAlarms pins the values).
+			fnID, _ := f.function(t, f.stack.Function)
+			eventsID, _ := f.function(t, f.stack.EventFunction)
+			queueID, _ := f.only(t, "AWS::SQS::Queue")
+			// The dashboard reads the EMF metrics where the functions
+			// write them (TestAlarms pins the values).
 			namespace, service := f.metricsEnv(t)
 			_, d := f.only(t, "AWS::CloudWatch::Dashboard")
 
@@ -1071,6 +1469,8 @@ func TestDashboard(t *testing.T) {
 			}
 			api := "AWS/ApiGateway %s ApiName lambdakit-products-" + tt.stage + " Stage " + placeholder(ref(stageID)) + " stat=%s"
 			fn := "AWS/Lambda %s FunctionName " + placeholder(ref(fnID)) + " stat=%s"
+			events := "AWS/Lambda %s FunctionName " + placeholder(ref(eventsID)) + " stat=%s"
+			emf := func(metric string) string { return namespace + " " + metric + " service " + service + " stat=Sum" }
 			search := func(metric, statistic, extra string) string {
 				return fmt.Sprintf(`SEARCH('{%s,service,route,statusClass} MetricName="%s" service="%s"%s', '%s', 300)`,
 					namespace, metric, service, extra, statistic)
@@ -1092,7 +1492,16 @@ func TestDashboard(t *testing.T) {
 				}},
 				{"Service requests by status class", []string{requests("2xx"), requests("4xx"), requests("5xx")}},
 				{"Service latency p99 (ms) by route and status class", []string{search("Latency", "p99", "")}},
-				{"Service cold starts", []string{namespace + " ColdStart service " + service + " stat=Sum"}},
+				{"Service cold starts", []string{emf("ColdStart")}},
+				{"Event stream iterator age (ms)", []string{fmt.Sprintf(events, "IteratorAge", "Maximum")}},
+				{"Events published, refused puts, poison records", []string{
+					emf("EventsPublished"), emf("EventPutFailures"), emf("PoisonRecords"),
+				}},
+				{"Event function errors and dead-letter messages", []string{
+					fmt.Sprintf(events, "Errors", "Sum"),
+					"AWS/SQS ApproximateNumberOfMessagesVisible QueueName " + placeholder(map[string]any{"Fn::GetAtt": getAtt(queueID, "QueueName")}) +
+						" stat=Maximum right",
+				}},
 			}
 			if len(body.Widgets) != len(want) {
 				t.Fatalf("%d widgets, want %d", len(body.Widgets), len(want))
@@ -1123,9 +1532,13 @@ func TestDashboard(t *testing.T) {
 					}
 				}
 			}
-			// The latency graph marks the p99 alarm's threshold.
+			// The latency and iterator age graphs mark their alarms'
+			// thresholds.
 			if h := body.Widgets[1].Properties.Annotations.Horizontal; len(h) != 1 || h[0].Value != tt.settings.APILatencyP99Ms {
 				t.Errorf("API latency annotations = %+v, want one at %v", h, tt.settings.APILatencyP99Ms)
+			}
+			if h := body.Widgets[7].Properties.Annotations.Horizontal; len(h) != 1 || h[0].Value != tt.settings.EventIteratorAgeMs {
+				t.Errorf("iterator age annotations = %+v, want one at %v", h, tt.settings.EventIteratorAgeMs)
 			}
 			if f.stack.Dashboard == nil {
 				t.Error("ServiceStack.Dashboard is nil")
