@@ -67,10 +67,9 @@ const (
 // (creates, idempotency claims), Updates and Deletes (of children), and
 // ConditionChecks (a child's parent exists), which need ConditionCheckItem;
 // TransactGetItems (a child read with its parent) needs GetItem. The
-// collection sweep's BatchWriteItem has an action of its own, which covers
-// its deletes.
+// collection sweep is transactions too: deletes and their events' outbox
+// puts.
 var dynamoActions = []string{
-	"dynamodb:BatchWriteItem",
 	"dynamodb:ConditionCheckItem",
 	"dynamodb:DeleteItem",
 	"dynamodb:GetItem",

@@ -237,8 +237,7 @@ func TestCursorSecretIsGenerated(t *testing.T) {
 // single-item call, and a ConditionCheck item by ConditionCheckItem
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 // The kit's write transactions hold Puts, Updates, Deletes and
-// ConditionChecks; its read transactions only Gets. BatchWriteItem has an
-// action of its own that covers the puts and deletes in it.
+// ConditionChecks; its read transactions only Gets.
 var iamForAPI = map[string][]string{
 	"GetItem":    {"dynamodb:GetItem"},
 	"PutItem":    {"dynamodb:PutItem"},
@@ -250,7 +249,6 @@ var iamForAPI = map[string][]string{
 		"dynamodb:PutItem", "dynamodb:UpdateItem",
 	},
 	"TransactGetItems": {"dynamodb:GetItem"},
-	"BatchWriteItem":   {"dynamodb:BatchWriteItem"},
 }
 
 func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
@@ -258,7 +256,7 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 	tableID, _ := f.only(t, "AWS::DynamoDB::Table")
 
 	wantActions := []string{
-		"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+		"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 	}
 	// The same list, derived from the calls the service can make: a new
