@@ -236,6 +236,33 @@ func (e *emulator) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events
 	return resp
 }
 
+// logWait bounds waitForLine. A line that is due arrives within
+// milliseconds, or within warmBudget for the warm-up's result; the bound
+// only ends a test whose line never comes.
+const logWait = 30 * time.Second
+
+// waitForLine returns the first line of the emulator's output that holds
+// s, waiting for it to arrive, and fails t once logWait has passed. Reading
+// the output once, right after an invocation answers, races twice: the
+// output reaches the test through a pipe that os/exec copies on a
+// goroutine of its own, so even a line written before the answer may come
+// after it; and the function logs its INIT warm-up's result whenever the
+// call ends, which nothing orders before the first answer.
+func (e *emulator) waitForLine(t *testing.T, s string) string {
+	t.Helper()
+	for deadline := time.Now().Add(logWait); ; {
+		for line := range strings.Lines(e.out.String()) {
+			if strings.Contains(line, s) {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator logged no %s within %v", s, logWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // RIE's own log lines for the init phase and an invocation's runtime part:
 //
 //	... [INFO] (rapid) INIT REPORT(durationMs: 13.474000)
@@ -337,13 +364,10 @@ func TestLambdaRuntime(t *testing.T) {
 
 	// One JSON log line per request, with the request id, the cold start
 	// flag and the EMF metrics.
-	logs := e.out.String()
 	for _, want := range []string{`"requestId":"e2e-post"`, `"coldStart":true`, `"coldStart":false`, `"route":"PUT /products/{id}"`, `"_aws":{"Timestamp":`, `"ColdStart":1`, `"statusClass":"2xx"`} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("logs lack %s", want)
-		}
+		e.waitForLine(t, want)
 	}
-	if strings.Contains(logs, "Kettle") {
+	if strings.Contains(e.out.String(), "Kettle") {
 		t.Error("a request body reached the logs")
 	}
 }
@@ -443,7 +467,7 @@ func TestLambdaDeadline(t *testing.T) {
 // figure Lambda logs as Init Duration.
 func (e *emulator) initDuration(t *testing.T) time.Duration {
 	t.Helper()
-	m := initReport.FindStringSubmatch(e.out.String())
+	m := initReport.FindStringSubmatch(e.waitForLine(t, "INIT REPORT("))
 	if m == nil {
 		t.Fatalf("the emulator reported no INIT:\n%s", e.out)
 	}
@@ -493,20 +517,49 @@ func TestLambdaStartsWithStoreDown(t *testing.T) {
 	if again := e.invoke(t, event("GET", missing, "", nil, nil)); again.StatusCode != http.StatusNotFound {
 		t.Errorf("after the store recovered: %d %s, want 404", again.StatusCode, again.Body)
 	}
-	if !strings.Contains(e.out.String(), `"msg":"dynamodb warmed"`) {
-		t.Error("the function logged no warm-up")
+	e.waitForLine(t, `"msg":"dynamodb warmed"`)
+}
+
+// holdWarmUp forwards to next, but holds the warm-up's call (the one that
+// reads kit/dynamo's warm key, "#warm") until release is closed.
+type holdWarmUp struct {
+	next    http.Handler
+	release chan struct{}
+	arrived atomic.Bool
+}
+
+func (h *holdWarmUp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
 	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if bytes.Contains(body, []byte(`"#warm"`)) {
+		h.arrived.Store(true)
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+		}
+	}
+	h.next.ServeHTTP(w, r)
 }
 
 // TestLambdaWarmsOverTLS checks that INIT's warm-up call reaches the table,
 // with the function's own credentials and endpoint, when there is a
-// handshake to save, and is not made over plain HTTP.
+// handshake to save, and is not made over plain HTTP. Nothing orders the
+// warm-up after the first invocation, so over TLS the endpoint holds it
+// until that invocation has answered: the order in which the warm-up, on
+// a busy machine, once ended.
 func TestLambdaWarmsOverTLS(t *testing.T) {
 	target, err := url.Parse(ddb.Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
-	endpoint, bundle := tlsEndpoint(t, httputil.NewSingleHostReverseProxy(target))
+	hold := &holdWarmUp{next: httputil.NewSingleHostReverseProxy(target), release: make(chan struct{})}
+	endpoint, bundle := tlsEndpoint(t, hold)
+	release := sync.OnceFunc(func() { close(hold.release) })
+	t.Cleanup(release) // before the endpoint closes, which waits for held calls
 	tests := []struct {
 		name   string
 		env    []string
@@ -522,19 +575,25 @@ func TestLambdaWarmsOverTLS(t *testing.T) {
 			if resp := e.invoke(t, event("GET", "/products/00000000-0000-7000-8000-000000000001", "", nil, nil)); resp.StatusCode != http.StatusNotFound {
 				t.Fatalf("get: %d %s", resp.StatusCode, resp.Body)
 			}
-			var warmed struct {
-				Msg   string
-				Error string
+			release()
+			// INIT says whether it started a warm-up, so that both answers
+			// are read off lines that must come.
+			var started struct{ Started bool }
+			if line := e.waitForLine(t, `"msg":"dynamodb warm-up"`); json.Unmarshal([]byte(line), &started) != nil || started.Started != tt.warmed {
+				t.Fatalf("warm-up started: %s, want started %v", line, tt.warmed)
 			}
-			for line := range strings.Lines(e.out.String()) {
-				if strings.Contains(line, `"msg":"dynamodb warmed"`) {
-					if err := json.Unmarshal([]byte(line), &warmed); err != nil {
-						t.Fatalf("%v: %s", err, line)
-					}
+			if !tt.warmed {
+				if strings.Contains(e.out.String(), `"msg":"dynamodb warmed"`) {
+					t.Error("a warm-up that was not started was logged")
 				}
+				return
 			}
-			if got := warmed.Msg != "" && warmed.Error == ""; got != tt.warmed {
-				t.Errorf("warm-up: %+v, want a logged warm-up without error: %v", warmed, tt.warmed)
+			var warmed struct{ Error string }
+			if line := e.waitForLine(t, `"msg":"dynamodb warmed"`); json.Unmarshal([]byte(line), &warmed) != nil || warmed.Error != "" {
+				t.Errorf("warm-up: %s, want it logged without error", line)
+			}
+			if !hold.arrived.Load() {
+				t.Error("the warm-up did not reach the function's endpoint")
 			}
 		})
 	}

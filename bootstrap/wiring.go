@@ -82,7 +82,14 @@ const warmBudget = 2 * time.Second
 // loopback). INIT never waits for it, so a slow or unreachable store costs
 // INIT nothing, and the requests that meet it answer 503 as ever.
 func warmTable(cfg Config, client *dynamodb.Client, table dynamo.Table, log *zap.Logger) {
-	if !cfg.InLambda || !overTLS(client.Options()) {
+	if !cfg.InLambda {
+		return
+	}
+	// Said during INIT, so that whoever reads the log knows whether a
+	// "dynamodb warmed" line is still to come.
+	tls := overTLS(client.Options())
+	log.Debug("dynamodb warm-up", zap.Bool("started", tls))
+	if !tls {
 		return
 	}
 	go func() {
