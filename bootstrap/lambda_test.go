@@ -96,8 +96,15 @@ const servicePkg = "github.com/lambdakit/lambdakit/bootstrap"
 // the service, in one go command, and returns the binaries by package.
 func buildFunctions(tb testing.TB, goos, goarch string, pkgs ...string) map[string]string {
 	tb.Helper()
+	return buildTagged(tb, lambdaTags, goos, goarch, pkgs...)
+}
+
+// buildTagged is buildFunctions with other build tags: the event function
+// is the service's package built with lambdaTags and eventsTag.
+func buildTagged(tb testing.TB, tags, goos, goarch string, pkgs ...string) map[string]string {
+	tb.Helper()
 	dir := tb.TempDir()
-	args := []string{"build", "-tags", lambdaTags, "-trimpath", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
+	args := []string{"build", "-tags", tags, "-trimpath", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
 	bins := make(map[string]string)
 	for _, pkg := range pkgs {
 		args = append(args, pkg)
