@@ -19,9 +19,9 @@ const sendTimeout = 5 * time.Second
 // deadLetters sends undecodable records to the SQS queue at url (the SDK's
 // usual endpoint resolution applies, so AWS_ENDPOINT_URL_SQS can point it
 // anywhere).
-func deadLetters(awsCfg aws.Config, url string) (relay.DeadLetters, error) {
+func deadLetters(awsCfg aws.Config, url string) relay.DeadLetters {
 	client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
 		o.HTTPClient = &http.Client{Timeout: sendTimeout}
 	})
-	return &deadletter.SQS{API: client, QueueURL: url}, nil
+	return &deadletter.SQS{API: client, QueueURL: url}
 }

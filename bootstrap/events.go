@@ -58,11 +58,7 @@ func newRelay(cfg Config, svc *resource.Service, log *zap.Logger) (*relay.Relay,
 		r.Publisher = p
 	}
 	if cfg.DeadLetterURL != "" {
-		dlq, err := deadLetters(awsCfg, cfg.DeadLetterURL)
-		if err != nil {
-			return nil, err
-		}
-		r.DeadLetters = dlq
+		r.DeadLetters = deadLetters(awsCfg, cfg.DeadLetterURL)
 	}
 	return r, nil
 }

@@ -196,7 +196,7 @@ func TestEventWriteCost(t *testing.T) {
 	}
 	after["cascade"] = m.measure(t, func() error { return notes.Delete(ctx, ids[1], kit.AnyVersion) })
 
-	before := baselineCosts(t, ctx, m, ddb.NewTable(t), children)
+	before := baselineCosts(ctx, t, m, ddb.NewTable(t), children)
 	for _, op := range []string{"create", "update", "delete", "child create", "child delete", "cascade"} {
 		b, a := before[op], after[op]
 		t.Logf("%-12s before: Local %5.1f WCU %4.1f RCU, %3d items (%3d in transactions), billed %3d WCU;  after: Local %5.1f WCU %4.1f RCU, %3d items (%3d in transactions), billed %3d WCU",
@@ -221,7 +221,7 @@ func TestEventWriteCost(t *testing.T) {
 // a conditional PutItem, an UpdateItem with ALL_NEW, a DeleteItem and a
 // sweep by BatchWriteItem; a child's write in a transaction with its
 // parent's check.
-func baselineCosts(t *testing.T, ctx context.Context, m *metered, table dynamo.Table, children int) map[string]cost {
+func baselineCosts(ctx context.Context, t *testing.T, m *metered, table dynamo.Table, children int) map[string]cost {
 	t.Helper()
 	name := aws.String(table.Name)
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
