@@ -515,6 +515,11 @@ func TestHandlePoisonRecords(t *testing.T) {
 				if got := f.proj.delivered(); !slices.Equal(got, want) {
 					t.Errorf("consumers were handed %v, want %v", got, want)
 				}
+				// PoisonRecords counts records sent to the queue: this one
+				// was not, and is counted when its retry sends it.
+				if got := f.metric(t, "PoisonRecords"); got != 0 {
+					t.Errorf("PoisonRecords %d, want 0: the queue took nothing", got)
+				}
 				return
 			}
 			if got := failedAt(t, resp); got != "" {
