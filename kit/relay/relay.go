@@ -68,12 +68,12 @@ func (r *Relay) Handle(ctx context.Context, batch events.DynamoDBEvent) (events.
 	for i, rec := range batch.Records {
 		ev, ok, err := r.decode(rec)
 		if err != nil {
-			tally.Poison++
 			if derr := r.DeadLetters.Send(ctx, rec, err); derr != nil {
 				r.Log.Error("dead-letter a poison record", zap.String("sequenceNumber", rec.Change.SequenceNumber), zap.Error(errors.Join(err, derr)))
 				limit = i
 				break
 			}
+			tally.Poison++
 			r.Log.Warn("poison record sent to the dead-letter queue", zap.String("sequenceNumber", rec.Change.SequenceNumber), zap.Error(err))
 			continue
 		}

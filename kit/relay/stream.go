@@ -35,7 +35,9 @@ type Stream struct {
 }
 
 // Read returns the records written since the last Read, in each shard's
-// order (one item's changes are always in one shard, in order).
+// order (one item's changes are always in one shard, in order). With an
+// error, it returns the records it read before it, which no later Read
+// returns again.
 func (s *Stream) Read(ctx context.Context) ([]events.DynamoDBEventRecord, error) {
 	if s.iterators == nil {
 		s.iterators, s.done = map[string]*string{}, map[string]bool{}
@@ -48,12 +50,17 @@ func (s *Stream) Read(ctx context.Context) ([]events.DynamoDBEventRecord, error)
 		for it != nil {
 			page, err := s.API.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(1000)})
 			if err != nil {
-				return nil, fmt.Errorf("read stream shard %s: %w", shard, err)
+				// Earlier shards' iterators, and this one's, are past what
+				// out holds: dropping it would lose those records.
+				s.iterators[shard] = it
+				return out, fmt.Errorf("read stream shard %s: %w", shard, err)
 			}
+			read := len(out)
 			for _, rec := range page.Records {
 				r, err := s.record(rec)
 				if err != nil {
-					return nil, err
+					s.iterators[shard] = it // the page is read again
+					return out[:read], err
 				}
 				out = append(out, r)
 			}
