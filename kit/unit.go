@@ -127,7 +127,7 @@ func (s *Staging) Check(prototype Entity, parent, id string, expect Version) {
 // Raise implements Unit.
 func (s *Staging) Raise(event any) { s.Events = append(s.Events, event) }
 
-// Check validates what was staged the way every adapter must, before
+// Validate checks what was staged the way every adapter must, before
 // writing: children name a parent and others none, custom events are named
 // structs, no item is touched twice, and the whole fits in MaxUnit items
 // (extra counts items the adapter adds, such as an idempotency record).

@@ -31,7 +31,7 @@ type record struct {
 	item     map[string]types.AttributeValue
 	evt      types.AttributeValue // the last write's event stamp (dynamo.AttrEvent)
 	version  kit.Version
-	revision int64 // derived writes (kit.Patch.Derived)
+	revision int64  // derived writes (kit.Patch.Derived)
 	listKey  string // the listing index's sort key; "" when not listed
 	listPart string // the listing index's partition: the kind, or a shard of it
 }

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
 	"go.uber.org/zap"
@@ -30,7 +31,7 @@ type LogDeadLetters struct{ Log *zap.Logger }
 func (l LogDeadLetters) Send(_ context.Context, record events.DynamoDBEventRecord, reason error) error {
 	b, err := json.Marshal(record)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode the dead letter: %w", err)
 	}
 	l.Log.Error("dead letter", zap.ByteString("record", b), zap.Error(reason))
 	return nil
