@@ -23,6 +23,7 @@ func runUnit(t *testing.T, newStore func(t *testing.T) Store) {
 		run  func(t *testing.T, s Store)
 	}{
 		{"CreatesAcrossKinds", testUnitCreates},
+		{"StagingOrderDoesNotMatter", testUnitStagingOrder},
 		{"UpdatesAtExpectedVersions", testUnitUpdates},
 		{"AddIsAtomic", testUnitAdd},
 		{"Deletes", testUnitDeletes},
@@ -89,6 +90,45 @@ func testUnitCreates(t *testing.T, s Store) {
 		{name: "NoteCreated", id: id(2), version: 1, payload: note(2), causedBy: -1},
 		{name: "TagCreated", id: id(3), version: 1, payload: Tag{ID: id(3), Label: "t"}, causedBy: -1},
 	})
+}
+
+// testUnitStagingOrder commits the same operations staged in two orders,
+// a child's before and after its parent's: a unit commits as one
+// transaction, so its outcome cannot depend on the order.
+func testUnitStagingOrder(t *testing.T, s Store) {
+	for k, order := range []string{"parents first", "children first"} {
+		t.Run(order, func(t *testing.T) {
+			b := 100 * (k + 1)
+			mustCreate(t, s.Notes, note(b+3))
+			mustCreate(t, comments(s, b+3), comment(b+2))
+			s.Events(t)
+			ops := []func(u kit.Unit){
+				func(u kit.Unit) { u.Create(note(b), "") },
+				func(u kit.Unit) { u.Delete(Note{}, "", id(b+3), 1) },
+				func(u kit.Unit) { u.Create(comment(b+1), id(b)) },
+				func(u kit.Unit) { u.Delete(Comment{}, id(b+3), id(b+2), 1) },
+			}
+			if k == 1 {
+				slices.Reverse(ops)
+			}
+			u := s.Storage.Begin()
+			for _, op := range ops {
+				op(u)
+			}
+			commit(t, order, u)
+			if got, err := comments(s, b).Get(ctx(t), id(b+1)); err != nil || got.Entity != comment(b+1) {
+				t.Errorf("the new note's comment = %+v, %v", got.Entity, err)
+			}
+			_, err := s.Notes.Get(ctx(t), id(b+3))
+			wantErr(t, "the deleted note", err, kit.ErrNotFound)
+			checkEvents(t, order, s.Events(t), []wantEvent{
+				{name: "NoteCreated", id: id(b), version: 1, payload: note(b), causedBy: -1},
+				{name: "CommentCreated", id: id(b + 1), parent: id(b), version: 1, payload: comment(b + 1), causedBy: -1},
+				{name: "NoteDeleted", id: id(b + 3), version: 2, payload: note(b + 3), causedBy: -1},
+				{name: "CommentDeleted", id: id(b + 2), parent: id(b + 3), version: 2, payload: comment(b + 2), causedBy: -1},
+			})
+		})
+	}
 }
 
 // testUnitUpdates updates a note and one of its comments in one unit, the
