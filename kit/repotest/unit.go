@@ -617,11 +617,14 @@ func testUnitCustomEvents(t *testing.T, s Store) {
 	}
 	checkIdentities(t, "a unit with events", evs)
 
-	// A unit of events alone writes them.
+	// A unit of events alone writes them; an empty unit, nothing.
 	u = s.Storage.Begin()
 	u.Raise(filed)
 	commit(t, "a unit of one event", u)
 	if evs := s.Events(t); len(evs) != 1 || evs[0].Metadata.Name != "Filed" {
 		t.Errorf("a unit of one event raised %v", summaries(evs))
 	}
+	before = s.Snapshot(t)
+	commit(t, "an empty unit", s.Storage.Begin())
+	wantUnchanged(t, s, "an empty unit", before)
 }
