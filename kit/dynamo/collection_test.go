@@ -45,7 +45,7 @@ func TestInterruptedDeleteLeavesNothingVisible(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n := partitionSize(t, table, "NOTE#"+parent); n != 30 {
+	if n := partitionSize(t, table, "NOTE#"+parent, false); n != 30 {
 		t.Fatalf("%d items left after the interruption, want the 30 children", n)
 	}
 	checks := map[string]error{}
@@ -63,20 +63,33 @@ func TestInterruptedDeleteLeavesNothingVisible(t *testing.T) {
 	if err := notes.Delete(ctx, parent, kit.AnyVersion); !errors.Is(err, kit.ErrNotFound) {
 		t.Errorf("the later delete: %v, want not found", err)
 	}
-	if n := partitionSize(t, table, "NOTE#"+parent); n != 0 {
+	if n := partitionSize(t, table, "NOTE#"+parent, false); n != 0 {
 		t.Errorf("%d items left after the later delete, want none", n)
+	}
+	// What stays is the record of each child's deletion: its event.
+	if n := partitionSize(t, table, "NOTE#"+parent, true); n != 30 {
+		t.Errorf("%d outbox items in the partition, want one for each of the 30 children", n)
 	}
 }
 
-func partitionSize(t *testing.T, table dynamo.Table, pk string) int {
+// partitionSize counts the entities' items of partition pk, or its outbox
+// items, which record the events of the deletes made in it.
+func partitionSize(t *testing.T, table dynamo.Table, pk string, outbox bool) int {
 	t.Helper()
+	cond := "#pk = :pk AND #sk < :outbox"
+	if outbox {
+		cond = "#pk = :pk AND begins_with(#sk, :outbox)"
+	}
 	out, err := table.API.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:                 aws.String(table.Name),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": dynamo.AttrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		ConsistentRead:            aws.Bool(true),
-		Select:                    types.SelectCount,
+		TableName:                aws.String(table.Name),
+		KeyConditionExpression:   aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#pk": dynamo.AttrPK, "#sk": dynamo.AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     &types.AttributeValueMemberS{Value: pk},
+			":outbox": &types.AttributeValueMemberS{Value: dynamo.KindOutbox},
+		},
+		ConsistentRead: aws.Bool(true),
+		Select:         types.SelectCount,
 	})
 	if err != nil {
 		t.Fatal(err)

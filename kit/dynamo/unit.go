@@ -55,6 +55,9 @@ func (u *unit) Commit(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if len(items) == 0 {
+			return nil // DynamoDB refuses a transaction of no items
+		}
 		writes := make([]types.TransactWriteItem, len(items))
 		for i, it := range items {
 			writes[i] = it.write

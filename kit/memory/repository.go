@@ -140,6 +140,11 @@ type repository struct {
 	parent     string
 	listed     bool
 	shards     kit.Shards
+	// parentInUnit is a child's repository within a unit of work that
+	// stages an operation on the parent too: that operation's own
+	// condition stands for the parent's check, as in the DynamoDB
+	// adapter's transaction, whatever order the two were staged in.
+	parentInUnit bool
 }
 
 func (r *repository) child() bool { return r.parentKind != "" }
@@ -167,10 +172,10 @@ func (r *repository) scope() string {
 	return r.kind
 }
 
-// parentExists is true for entities that are not children. The lock must
-// be held.
+// parentExists is true for entities that are not children, and for
+// children whose unit of work stages their parent. The lock must be held.
 func (r *repository) parentExists() error {
-	if !r.child() {
+	if !r.child() || r.parentInUnit {
 		return nil
 	}
 	if _, ok := r.s.data.parts[r.parentKind+"#"+r.parent][r.parentKind]; !ok {

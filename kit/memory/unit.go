@@ -56,9 +56,19 @@ func (u *unit) Commit(ctx context.Context) error {
 		d.changes = d.changes[:mark]
 		return err
 	}
+	// As in a transaction, staging order does not matter: a child whose
+	// parent the unit stages too leaves the parent to that operation's own
+	// condition (its create, or its update, delete or check at the store
+	// as the unit found it), not to a check that an earlier operation of
+	// the unit could change.
+	staged := map[string]bool{}
+	for _, op := range u.Ops {
+		staged[op.Prototype.EntityKind()+"|"+op.Parent+"|"+op.ID] = true
+	}
 	var swept []string
 	for i, op := range u.Ops {
 		r := u.s.Open(op.Prototype, op.Parent).(*repository)
+		r.parentInUnit = r.child() && staged[r.parentKind+"||"+r.parent]
 		pk, sk := r.key(op.ID)
 		before, existed := d.parts[pk][sk]
 		fail := func(err error) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/cursor"
+	"github.com/lambdakit/lambdakit/kit/event"
 )
 
 // Note is the entity the suite stores. Its attribute names include
@@ -54,26 +55,42 @@ type Storage interface {
 }
 
 // Store is a fresh, empty store for one subtest: repositories of each kind
-// over the same storage, and a second Note repository over the same data
-// whose paging tokens are signed with another key.
+// over the same storage, a second Note repository over the same data
+// whose paging tokens are signed with another key, and what the suite
+// observes of the store beyond its answers.
 type Store struct {
 	Storage    Storage
 	Notes      kit.Repository[Note]
 	Tags       kit.Repository[Tag]
 	ForeignKey kit.Repository[Note]
+	Observer
 	// foreign is the storage ForeignKey is opened on, kept so that the
 	// suite can open it again with another layout.
 	foreign kit.Storage
 }
 
+// Observer is how the suite sees what a store did, as the rest of a
+// service would: the events its writes raised, and the items it holds.
+type Observer struct {
+	// Events returns the events the store raised since the last call, as
+	// the event function derives them from the store's stream with
+	// Catalog's declarations, in the order the stream delivers them.
+	Events func(tb testing.TB) []event.Event
+	// Snapshot lists every item the store holds, in a fixed order, so that
+	// a test can tell that a refused write changed nothing.
+	Snapshot func(tb testing.TB) []string
+}
+
 // NewStore opens the suite's repositories on storage, and on foreign: the
-// same data with tokens signed by another key.
-func NewStore(storage Storage, foreign kit.Storage) Store {
+// same data with tokens signed by another key. observe sees storage's
+// events and items.
+func NewStore(storage Storage, foreign kit.Storage, observe Observer) Store {
 	return Store{
 		Storage:    storage,
 		Notes:      kit.RepositoryOf[Note](storage, ""),
 		Tags:       kit.RepositoryOf[Tag](storage, ""),
 		ForeignKey: kit.RepositoryOf[Note](foreign, ""),
+		Observer:   observe,
 		foreign:    foreign,
 	}
 }
@@ -95,7 +112,8 @@ var layouts = []struct {
 
 // Run runs the contract against the adapter newStore makes: every test
 // under each layout of the Note kind (S=1 and S=8), then the tests of
-// changing layouts (Shards).
+// changing layouts (Shards), of the unit of work (Unit) and of the events
+// writes raise (Events).
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Helper()
 	tests := []struct {
@@ -139,6 +157,14 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("Shards", func(t *testing.T) {
 		t.Parallel()
 		runShards(t, newStore)
+	})
+	t.Run("Unit", func(t *testing.T) {
+		t.Parallel()
+		runUnit(t, newStore)
+	})
+	t.Run("Events", func(t *testing.T) {
+		t.Parallel()
+		runEvents(t, newStore)
 	})
 }
 

@@ -45,7 +45,7 @@ func asNotes[T noteLayout](repo kit.Repository[T]) kit.Repository[Note] {
 type notes[T noteLayout] struct{ repo kit.Repository[T] }
 
 func unwrap[T noteLayout](v kit.Versioned[T], err error) (kit.Versioned[Note], error) {
-	return kit.Versioned[Note]{Entity: struct{ Note }(v.Entity).Note, Version: v.Version}, err
+	return kit.Versioned[Note]{Entity: struct{ Note }(v.Entity).Note, Version: v.Version, Revision: v.Revision}, err
 }
 
 // Get implements kit.Repository.
