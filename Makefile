@@ -58,8 +58,14 @@ routes: ## Print the service's routes: what make run serves and make deploy puts
 OPENAPI := bootstrap/app/openapi.json
 
 .PHONY: openapi
-openapi: ## Write the OpenAPI document, generated from the service, to $(OPENAPI) (a test fails when it is stale).
+openapi: ## Write the OpenAPI document, generated from the service, to bootstrap/app/openapi.json (a test fails when it is stale).
 	go run ./bootstrap/cmd/describe openapi > $(OPENAPI).tmp && mv $(OPENAPI).tmp $(OPENAPI)
+
+ASYNCAPI := bootstrap/app/asyncapi.json
+
+.PHONY: asyncapi
+asyncapi: ## Write the AsyncAPI document of the service's events, generated from it, to bootstrap/app/asyncapi.json (a test fails when it is stale).
+	go run ./bootstrap/cmd/describe asyncapi > $(ASYNCAPI).tmp && mv $(ASYNCAPI).tmp $(ASYNCAPI)
 
 # LAMBDA_TAGS are the build tags of the deployed binary. Tests that build
 # it (bootstrap's lambdaTags) must use the same; a test checks they match.
@@ -122,8 +128,11 @@ fuzz: $(DDB_STAMP) ## Run every fuzz target for FUZZTIME (default 30s); make tes
 	  done; \
 	done
 
+# The documents are generated from the code alone, not from testdata/, so
+# they are rewritten first: the golden run's staleness tests then pass, and
+# a newcomer who updates the cases is not left with stale documents.
 .PHONY: update-golden
-update-golden: $(DDB_STAMP) ## Rewrite the golden files under testdata/ from the handlers' output.
+update-golden: $(DDB_STAMP) openapi asyncapi ## Rewrite the OpenAPI and AsyncAPI documents (make openapi asyncapi), then the golden files under testdata/ from the handlers' output.
 	GOLDEN_UPDATE=1 go test -count=1 ./...
 
 BENCHSTAT := $(BIN)/benchstat

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/apigw"
+	"github.com/lambdakit/lambdakit/kit/asyncapi"
 	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/memory"
@@ -51,8 +52,31 @@ func info() openapi.Info {
 	}
 }
 
-// offlineKey signs the tokens of the throwaway store Routes and OpenAPI
-// build on; no token leaves it.
+// deployedName is the service's name in the default stage (make deploy
+// without STAGE deploys prod): the stack names a stage's EventBridge bus
+// lambdakit-<stage>, and the event function puts every event on it with
+// that same name as its Source.
+const deployedName = "lambdakit-prod"
+
+// eventsInfo names the service's events in its AsyncAPI document. A
+// document has one bus and one Source, and the committed one is for
+// readers of every stage, so it names the default stage's and says how
+// another stage's differ.
+func eventsInfo() asyncapi.Info {
+	return asyncapi.Info{
+		Title:   "lambdakit",
+		Version: "1.0.0",
+		Description: "The domain events of lambdakit's products and their reviews, raised by every create, update and delete " +
+			"that commits and derived from the DynamoDB table's stream. The bus and Source named here are those of the prod stage, " +
+			deployedName + "; a stage S puts its events on its own bus, lambdakit-S, with Source lambdakit-S " +
+			"(the stack's EventBusName output names it). make run logs each event's DetailType and detail instead.",
+		Bus:    deployedName,
+		Source: deployedName,
+	}
+}
+
+// offlineKey signs the tokens of the throwaway store Routes, OpenAPI and
+// AsyncAPI build on; no token leaves it.
 const offlineKey = "app-offline-only-signing-key"
 
 // offline wires the service over the memory adapter, with no network and
@@ -126,6 +150,21 @@ func OpenAPI() ([]byte, error) {
 // Document is the OpenAPI document of a wired service.
 func Document(svc *resource.Service) ([]byte, error) {
 	doc, err := openapi.Document(info(), svc.Operations(), svc.Router.Routes())
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return doc, nil
+}
+
+// AsyncAPI returns the AsyncAPI document of the events the service raises,
+// generated from the catalog its modules declared. make asyncapi writes it
+// to asyncapi.json beside this file, and a test keeps that file current.
+func AsyncAPI() ([]byte, error) {
+	svc, err := offline()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := asyncapi.Document(svc.Events, eventsInfo())
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -19,15 +18,11 @@ import (
 
 	"github.com/lambdakit/lambdakit/bootstrap/app"
 	"github.com/lambdakit/lambdakit/kit/golden"
-	"github.com/lambdakit/lambdakit/products"
 )
 
 // apiHost is the host golden requests are sent to (their Host header); the
 // document gets a server there so that its routes match them.
 const apiHost = "api.example.com"
-
-// goldenDirs are the golden cases of every module the service serves.
-var goldenDirs = []string{"../../testdata/golden/products", "../../testdata/golden/reviews"}
 
 // TestOpenAPIDescribesEveryGoldenExchange checks the service's OpenAPI
 // document against what the service really answers: the document is valid
@@ -82,10 +77,9 @@ func TestOpenAPIDescribesEveryGoldenExchange(t *testing.T) {
 	}
 
 	validated, routerCases, errorCases, rejectedErrors := 0, 0, 0, 0
-	for _, dir := range goldenDirs {
-		for _, ex := range golden.Exchanges(t, dir, products.Register) {
-			name := dir[strings.LastIndexByte(dir, '/')+1:] + "/" + ex.Name
-			t.Run(name, func(t *testing.T) {
+	for _, dir := range goldenExchanges(t) {
+		for _, ex := range dir.exchanges {
+			t.Run(dir.name+"/"+ex.Name, func(t *testing.T) {
 				invalid := checkExchange(ctx, t, router, opts, ex)
 				if !t.Failed() {
 					validated++

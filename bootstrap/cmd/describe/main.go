@@ -4,6 +4,7 @@
 //	describe routes    every route, one "METHOD /path" a line: what the
 //	                   local server answers and what the CDK stack deploys
 //	describe openapi   the OpenAPI document
+//	describe asyncapi  the AsyncAPI document of the events it raises
 package main
 
 import (
@@ -22,7 +23,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) != 1 {
-		return fmt.Errorf("usage: describe routes|openapi")
+		return fmt.Errorf("usage: describe routes|openapi|asyncapi")
 	}
 	switch args[0] {
 	case "routes":
@@ -35,14 +36,20 @@ func run(args []string) error {
 		}
 		return nil
 	case "openapi":
-		doc, err := app.OpenAPI()
-		if err != nil {
-			return err
-		}
-		if _, err := os.Stdout.Write(doc); err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		return nil
+		return write(app.OpenAPI())
+	case "asyncapi":
+		return write(app.AsyncAPI())
 	}
-	return fmt.Errorf("unknown %q: want routes or openapi", args[0])
+	return fmt.Errorf("unknown %q: want routes, openapi or asyncapi", args[0])
+}
+
+// write prints a generated document to stdout.
+func write(doc []byte, err error) error {
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stdout.Write(doc); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
 }
