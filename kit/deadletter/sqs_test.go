@@ -195,7 +195,11 @@ func TestSendFits(t *testing.T) {
 // SQS's error, once its attempts are spent or the queue is wrong.
 func TestSendFaults(t *testing.T) {
 	t.Parallel()
-	timeout := func(o *sqs.Options) { o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(100 * time.Millisecond) }
+	// A held request is cut short by the client's timeout; one that is
+	// answered must beat it even on a loaded machine under -race.
+	timeout := func(d time.Duration) func(*sqs.Options) {
+		return func(o *sqs.Options) { o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(d) }
+	}
 	tests := []struct {
 		name     string
 		script   func(*sqstest.Server)
@@ -216,8 +220,8 @@ func TestSendFaults(t *testing.T) {
 		},
 		{
 			name:     "a timeout, then sent",
-			script:   func(s *sqstest.Server) { s.Delay(1, 2*time.Second) },
-			client:   []func(*sqs.Options){timeout},
+			script:   func(s *sqstest.Server) { s.Delay(1, time.Minute) },
+			client:   []func(*sqs.Options){timeout(2 * time.Second)},
 			statuses: []int{0, 200},
 		},
 		{
@@ -233,8 +237,8 @@ func TestSendFaults(t *testing.T) {
 		},
 		{
 			name:     "timeouts past the attempts",
-			script:   func(s *sqstest.Server) { s.Delay(3, 2*time.Second) },
-			client:   []func(*sqs.Options){timeout},
+			script:   func(s *sqstest.Server) { s.Delay(3, time.Minute) },
+			client:   []func(*sqs.Options){timeout(100 * time.Millisecond)},
 			statuses: []int{0, 0, 0},
 			check: func(t *testing.T, err error) {
 				if err == nil || !strings.Contains(err.Error(), "deadletter: send record 100") {

@@ -94,8 +94,10 @@ func TestHandlePublishesInCommitOrder(t *testing.T) {
 // first unpublished event, and nothing from there on is consumed.
 func TestHandleEventBridgeFaults(t *testing.T) {
 	t.Parallel()
-	timeout := func(o *awseb.Options) {
-		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(250 * time.Millisecond)
+	// A held request is cut short by the client's timeout; one that is
+	// answered must beat it even on a loaded machine under -race.
+	timeout := func(d time.Duration) func(*awseb.Options) {
+		return func(o *awseb.Options) { o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(d) }
 	}
 	all := eventIDsOf(0, 8)
 	tail := eventIDsOf(3, 8)
@@ -178,8 +180,8 @@ func TestHandleEventBridgeFaults(t *testing.T) {
 		{
 			name:     "a timeout, retried by the SDK, then published",
 			from:     3,
-			script:   func(s *eventbridgetest.Server) { s.Delay(1, 10*time.Second) },
-			client:   timeout,
+			script:   func(s *eventbridgetest.Server) { s.Delay(1, time.Minute) },
+			client:   timeout(2 * time.Second),
 			requests: [][]string{tail, tail},
 			statuses: []int{0, 200},
 			failed:   -1,
@@ -188,8 +190,8 @@ func TestHandleEventBridgeFaults(t *testing.T) {
 		{
 			name:        "timeouts past the SDK's attempts",
 			from:        3,
-			script:      func(s *eventbridgetest.Server) { s.Delay(3, 10*time.Second) },
-			client:      timeout,
+			script:      func(s *eventbridgetest.Server) { s.Delay(3, time.Minute) },
+			client:      timeout(250 * time.Millisecond),
 			requests:    [][]string{tail, tail, tail},
 			statuses:    []int{0, 0, 0},
 			failed:      4,
