@@ -539,10 +539,16 @@ func testUnitLimit(t *testing.T, s Store) {
 			if tc.events < 0 {
 				wantErr(t, tc.name, err, kit.ErrUnitTooLarge)
 				wantUnchanged(t, s, tc.name, before)
+				if tc.ctx != nil && idempotency.ClaimFrom(ctx) == nil {
+					t.Error("a refused unit used up the request's claim")
+				}
 				return
 			}
 			if err != nil {
 				t.Fatalf("a unit of %d items: %v", full, err)
+			}
+			if tc.ctx != nil && idempotency.ClaimFrom(ctx) != nil {
+				t.Error("the unit committed without the request's claim")
 			}
 			if evs := s.Events(t); len(evs) != tc.events {
 				t.Errorf("raised %d events, want %d", len(evs), tc.events)
