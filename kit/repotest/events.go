@@ -100,24 +100,31 @@ func checkEvents(t *testing.T, what string, got []event.Event, want []wantEvent)
 	if len(got) != len(want) {
 		t.Fatalf("%s raised %d events, want %d: %v", what, len(got), len(want), summaries(got))
 	}
+	key := func(name, parent, id string) string { return name + " " + parent + "/" + id }
 	byKey := map[string]event.Event{}
 	for _, ev := range got {
-		byKey[ev.Metadata.Name+" "+ev.Metadata.EntityID] = ev
+		m := ev.Metadata
+		k := key(m.Name, m.ParentID, m.EntityID)
+		if _, dup := byKey[k]; dup {
+			t.Errorf("%s raised %s twice", what, k)
+		}
+		byKey[k] = ev
 	}
 	for _, w := range want {
-		ev, ok := byKey[w.name+" "+w.id]
+		ev, ok := byKey[key(w.name, w.parent, w.id)]
 		if !ok {
-			t.Errorf("%s: no %s of %s among %v", what, w.name, w.id, summaries(got))
+			t.Errorf("%s: no %s of %s/%s among %v", what, w.name, w.parent, w.id, summaries(got))
 			continue
 		}
 		m := ev.Metadata
 		cause := causeID
 		if w.causedBy >= 0 {
-			cause = byKey[want[w.causedBy].name+" "+want[w.causedBy].id].Metadata.ID
+			c := want[w.causedBy]
+			cause = byKey[key(c.name, c.parent, c.id)].Metadata.ID
 		}
-		if m.ParentID != w.parent || m.Version != w.version || !slices.Equal(m.Changed, w.changed) || m.CauseID != cause {
-			t.Errorf("%s: %s of %s has parent %q, version %d, changed %q, cause %q; want %q, %d, %q, %q",
-				what, w.name, w.id, m.ParentID, m.Version, m.Changed, m.CauseID, w.parent, w.version, w.changed, cause)
+		if m.Version != w.version || !slices.Equal(m.Changed, w.changed) || m.CauseID != cause {
+			t.Errorf("%s: %s of %s has version %d, changed %q, cause %q; want %d, %q, %q",
+				what, w.name, w.id, m.Version, m.Changed, m.CauseID, w.version, w.changed, cause)
 		}
 		wantKind := reflect.TypeOf(w.payload).Name()
 		if m.Kind != kindOf(wantKind) {
