@@ -169,9 +169,9 @@ func TestPublish(t *testing.T) {
 		{
 			name:   "timeouts are retried by the SDK, then succeed",
 			events: events(3, 10),
-			client: []func(*awseb.Options){clientTimeout(100 * time.Millisecond)},
+			client: []func(*awseb.Options){clientTimeout(2 * time.Second)}, // see below
 			script: func(s *eventbridgetest.Server) {
-				s.Delay(2, 5*time.Second)
+				s.Delay(2, 10*time.Second)
 			},
 			requests:    [][]string{ids(0, 3), ids(0, 3), ids(0, 3)},
 			sdkAttempts: []int{1, 2, 3},
@@ -251,9 +251,12 @@ func TestPublish(t *testing.T) {
 		{
 			name:   "timeouts past the SDK's attempts fail the whole request",
 			events: events(2, 10),
-			client: []func(*awseb.Options){clientTimeout(50 * time.Millisecond)},
+			// The client's timeout must let each attempt reach the stand-in
+			// first, even on a loaded machine (50 ms did not: the first
+			// attempt timed out before it was sent, and the stand-in saw two).
+			client: []func(*awseb.Options){clientTimeout(2 * time.Second)},
 			script: func(s *eventbridgetest.Server) {
-				s.Delay(3, 5*time.Second)
+				s.Delay(3, 10*time.Second)
 			},
 			requests:    [][]string{ids(0, 2), ids(0, 2), ids(0, 2)},
 			sdkAttempts: []int{1, 2, 3},
