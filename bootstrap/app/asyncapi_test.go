@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/lambdakit/lambdakit/bootstrap/app"
-	"github.com/lambdakit/lambdakit/kit/asyncapi"
+	"github.com/lambdakit/lambdakit/kit/asyncapi/asyncapitest"
 	"github.com/lambdakit/lambdakit/kit/golden"
 )
 
@@ -24,7 +24,7 @@ func TestAsyncAPIDescribesEveryGoldenEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := asyncapi.NewValidator(doc)
+	v, err := asyncapitest.NewValidator(doc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdakit/lambdakit/kit/asyncapi"
+	"github.com/lambdakit/lambdakit/kit/asyncapi/asyncapitest"
 	"github.com/lambdakit/lambdakit/kit/event"
 )
 
@@ -54,9 +54,9 @@ func sampleEvents(t *testing.T) map[string]event.Event {
 	}
 }
 
-func validator(t *testing.T) *asyncapi.Validator {
+func validator(t *testing.T) *asyncapitest.Validator {
 	t.Helper()
-	v, err := asyncapi.NewValidator(document(t))
+	v, err := asyncapitest.NewValidator(document(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestValidatorRejectsBrokenEvents(t *testing.T) {
 	t.Run("unknown name", func(t *testing.T) {
 		ev := samples["created"]
 		ev.Metadata.Name = "GadgetExploded"
-		if err := v.Validate(ev); !errors.Is(err, asyncapi.ErrUnknownEvent) {
+		if err := v.Validate(ev); !errors.Is(err, asyncapitest.ErrUnknownEvent) {
 			t.Errorf("err = %v, want ErrUnknownEvent", err)
 		}
 	})
@@ -133,7 +133,7 @@ func TestNewValidatorRefusesNonDocuments(t *testing.T) {
 		"payload ref absent": `{"components":{"messages":{"A":{"name":"A","payload":{"$ref":"#/components/schemas/Missing"}}}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := asyncapi.NewValidator([]byte(doc)); err == nil {
+			if _, err := asyncapitest.NewValidator([]byte(doc)); err == nil {
 				t.Error("compiled")
 			}
 		})

@@ -288,17 +288,6 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 	if err := r.scoped(); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
-	var upd expression.UpdateBuilder
-	for name, value := range patch.Set {
-		if err := r.checkOwnAttribute(name); err != nil {
-			return kit.Versioned[kit.Entity]{}, err
-		}
-		av, err := EncodeValue(value)
-		if err != nil {
-			return kit.Versioned[kit.Entity]{}, fmt.Errorf("encode %s: %w", name, err)
-		}
-		upd = upd.Set(expression.Name(name), expression.Value(av))
-	}
 	update, err := r.update(ctx, id, patch, expect)
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err

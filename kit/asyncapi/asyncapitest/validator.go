@@ -1,4 +1,4 @@
-package asyncapi
+package asyncapitest
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 // ErrUnknownEvent is what Validator.Validate returns for an event whose
 // name the document has no message for.
-var ErrUnknownEvent = errors.New("asyncapi: no message of that name")
+var ErrUnknownEvent = errors.New("asyncapitest: no message of that name")
 
 // documentURL names the document to the schema compiler, which resolves
 // the payloads' $refs against it; nothing is fetched.
@@ -33,7 +33,7 @@ type Validator struct {
 func NewValidator(doc []byte) (*Validator, error) {
 	tree, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
-		return nil, fmt.Errorf("asyncapi: read the document: %w", err)
+		return nil, fmt.Errorf("asyncapitest: read the document: %w", err)
 	}
 	var parsed struct {
 		Components struct {
@@ -43,12 +43,12 @@ func NewValidator(doc []byte) (*Validator, error) {
 		} `json:"components"`
 	}
 	if err := json.Unmarshal(doc, &parsed); err != nil {
-		return nil, fmt.Errorf("asyncapi: read the document: %w", err)
+		return nil, fmt.Errorf("asyncapitest: read the document: %w", err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
 	if err := c.AddResource(documentURL, tree); err != nil {
-		return nil, fmt.Errorf("asyncapi: %w", err)
+		return nil, fmt.Errorf("asyncapitest: %w", err)
 	}
 	keys := make([]string, 0, len(parsed.Components.Messages))
 	for key := range parsed.Components.Messages {
@@ -63,7 +63,7 @@ func NewValidator(doc []byte) (*Validator, error) {
 		}
 		s, err := c.Compile(documentURL + "#/components/messages/" + url.PathEscape(key) + "/payload")
 		if err != nil {
-			return nil, fmt.Errorf("asyncapi: compile the payload of message %s: %w", key, err)
+			return nil, fmt.Errorf("asyncapitest: compile the payload of message %s: %w", key, err)
 		}
 		v.schemas[name] = s
 	}
@@ -80,14 +80,14 @@ func (v *Validator) Validate(ev event.Event) error {
 	}
 	detail, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("asyncapi: event %s %s: encode: %w", ev.Metadata.Name, ev.Metadata.ID, err)
+		return fmt.Errorf("asyncapitest: event %s %s: encode: %w", ev.Metadata.Name, ev.Metadata.ID, err)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(detail))
 	if err != nil {
-		return fmt.Errorf("asyncapi: event %s %s: decode: %w", ev.Metadata.Name, ev.Metadata.ID, err)
+		return fmt.Errorf("asyncapitest: event %s %s: decode: %w", ev.Metadata.Name, ev.Metadata.ID, err)
 	}
 	if err := s.Validate(inst); err != nil {
-		return fmt.Errorf("asyncapi: event %s %s does not match its message: %w", ev.Metadata.Name, ev.Metadata.ID, err)
+		return fmt.Errorf("asyncapitest: event %s %s does not match its message: %w", ev.Metadata.Name, ev.Metadata.ID, err)
 	}
 	return nil
 }
