@@ -128,9 +128,15 @@ func (s *Server) StreamARN(tb testing.TB, table dynamo.Table) string {
 	return *out.Table.LatestStreamArn
 }
 
+// startBudget is how long Start waits for DynamoDB Local to answer.
+const startBudget = 3 * time.Minute
+
 // wait polls until the emulator lists tables, it exits, or ctx ends.
 func (s *Server) wait(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	// A JVM's start on a 2-core machine that other work loads can take
+	// over a minute (seen: three runs of the suite beside two busy loops
+	// failed here at 60 s). The bound only ends a start that never comes.
+	ctx, cancel := context.WithTimeout(ctx, startBudget)
 	defer cancel()
 	client := s.Client()
 	for {
