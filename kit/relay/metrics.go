@@ -10,7 +10,9 @@ import (
 // The event function's CloudWatch metrics, in the namespace and with the
 // service dimension of Metrics.
 const (
-	// MetricPublished counts events EventBridge accepted.
+	// MetricPublished counts the events of a batch published before the first
+	// that was not (EventBridge may also have taken some after it, which
+	// the retried batch publishes again).
 	MetricPublished = "EventsPublished"
 	// MetricPutFailures counts entries EventBridge refused, per attempt.
 	MetricPutFailures = "EventPutFailures"

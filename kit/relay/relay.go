@@ -90,9 +90,11 @@ func (r *Relay) Handle(ctx context.Context, batch events.DynamoDBEvent) (events.
 		published = 0
 		var partial Partial
 		if errors.As(err, &partial) {
-			published = partial.FirstUnpublished()
+			published = min(max(partial.FirstUnpublished(), 0), len(list))
 		}
-		limit = min(limit, evs[published].record)
+		if published < len(evs) {
+			limit = min(limit, evs[published].record)
+		}
 		r.Log.Error("publish events", zap.Int("published", published), zap.Int("events", len(list)), zap.Error(err))
 	}
 	tally.Published = published
