@@ -38,6 +38,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/lambdakit/lambdakit/kit/internal/standin"
 )
 
 // The wire protocol's names.
@@ -90,16 +92,13 @@ type Request struct {
 	Status int
 }
 
-type requestFault struct {
-	status int
-	code   string
-}
-
 // Server is the stand-in: one queue behind an HTTP server on the loopback
 // interface.
 type Server struct {
 	// URL is the base endpoint to give the SDK client.
 	URL string
+	// Script plays back FailRequests and Delay.
+	standin.Script
 	// QueueURL is the queue's URL, as SQS would give it.
 	QueueURL string
 	// MaxBytes is the queue's message size limit; New sets
@@ -113,8 +112,6 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	requests []Request
-	faults   []requestFault
-	delays   []time.Duration
 	ids      int
 }
 
@@ -159,28 +156,6 @@ func (s *Server) Client(optFns ...func(*sqs.Options)) *sqs.Client {
 			o.RateLimiter = ratelimit.None
 		}),
 	}, optFns...)
-}
-
-// FailRequests answers the next n requests with the HTTP status and the
-// error code SQS gives it with, such as 500 "InternalError" or 400
-// "RequestThrottled", accepting nothing of them.
-func (s *Server) FailRequests(n, status int, code string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, requestFault{status: status, code: code})
-	}
-}
-
-// Delay holds each of the next n requests for d before handling it. A
-// client that gives up first (its timeout) gets no answer, and the request
-// changes nothing: it is lost on the way in.
-func (s *Server) Delay(n int, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.delays = append(s.delays, d)
-	}
 }
 
 // Messages returns the messages accepted so far, in the order they were.
@@ -241,31 +216,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	at := len(s.requests)
 	s.requests = append(s.requests, req)
-	var delay time.Duration
-	if len(s.delays) > 0 {
-		delay, s.delays = s.delays[0], s.delays[1:]
-	}
 	s.mu.Unlock()
 
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return // Status stays 0: the client gave up.
-		case <-s.done:
-			return
-		}
+	if !s.Hold(r, s.done) {
+		return // Status stays 0: the client gave up.
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		s.requests[at].Status = f.status
-		writeError(w, f.status, f.code, "scripted "+f.code)
+	if f, ok := s.NextFault(); ok {
+		s.requests[at].Status = f.Status
+		writeError(w, f.Status, f.Code, "scripted "+f.Code)
 		return
 	}
 	if req.QueueURL != s.QueueURL {

@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/lambdakit/lambdakit/kit/event"
+	"github.com/lambdakit/lambdakit/kit/internal/standin"
 )
 
 // The wire protocol's names.
@@ -97,28 +98,23 @@ type entryFault struct {
 	left  int // < 0: without end
 }
 
-type requestFault struct {
-	status int
-	code   string
-}
-
 // Server is the stand-in: an HTTP server on the loopback interface.
 type Server struct {
 	// URL is the base endpoint to give the SDK client.
 	URL string
+	// Script plays back FailRequests and Delay.
+	standin.Script
 
 	tb   testing.TB
 	bus  string
 	srv  *httptest.Server
 	done chan struct{}
 
-	mu            sync.Mutex
-	accepted      []Entry
-	requests      []Request
-	entryFaults   []*entryFault
-	requestFaults []requestFault
-	delays        []time.Duration
-	ids           int
+	mu          sync.Mutex
+	accepted    []Entry
+	requests    []Request
+	entryFaults []*entryFault
+	ids         int
 }
 
 // New starts a stand-in that accepts events for bus and stops it when tb
@@ -172,28 +168,6 @@ func (s *Server) FailEntries(match func(Entry) bool, code string, times int) {
 	s.entryFaults = append(s.entryFaults, &entryFault{match: match, code: code, left: times})
 }
 
-// FailRequests answers the next n requests with the HTTP status and the
-// error code EventBridge gives it with, such as 500 "InternalException" or
-// 400 "ThrottlingException", accepting nothing of them.
-func (s *Server) FailRequests(n, status int, code string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.requestFaults = append(s.requestFaults, requestFault{status: status, code: code})
-	}
-}
-
-// Delay holds each of the next n requests for d before handling it. A
-// client that gives up first (its timeout) gets no answer, and the request
-// changes nothing: it is lost on the way in.
-func (s *Server) Delay(n int, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.delays = append(s.delays, d)
-	}
-}
-
 // Accepted returns the entries accepted so far, in the order they were.
 func (s *Server) Accepted() []Entry {
 	s.mu.Lock()
@@ -238,31 +212,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	at := len(s.requests)
 	s.requests = append(s.requests, req)
-	var delay time.Duration
-	if len(s.delays) > 0 {
-		delay, s.delays = s.delays[0], s.delays[1:]
-	}
 	s.mu.Unlock()
 
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return // Status stays 0: the client gave up.
-		case <-s.done:
-			return
-		}
+	if !s.Hold(r, s.done) {
+		return // Status stays 0: the client gave up.
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.requestFaults) > 0 {
-		f := s.requestFaults[0]
-		s.requestFaults = s.requestFaults[1:]
-		s.requests[at].Status = f.status
-		writeError(w, f.status, f.code, "scripted "+f.code)
+	if f, ok := s.NextFault(); ok {
+		s.requests[at].Status = f.Status
+		writeError(w, f.Status, f.Code, "scripted "+f.Code)
 		return
 	}
 	results := make([]wireResult, len(entries))
