@@ -34,6 +34,12 @@ var (
 	ErrUnavailable = errors.New("unavailable")
 	// ErrTooLarge means the input is over the size the service accepts.
 	ErrTooLarge = errors.New("too large")
+	// ErrUnauthenticated means the operation needs a verified caller and
+	// the request has none.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden means the verified caller may not do this, such as
+	// changing an entity another caller owns.
+	ErrForbidden = errors.New("forbidden")
 )
 
 // FieldError names one input field and why it was rejected.
@@ -65,6 +71,10 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 type Error struct {
 	Kind   error // one of the Err values above
 	Detail string
+	// Fields, if any, name the input fields the error is about, as a
+	// validation problem's do: a 409 for a unique field that another
+	// entity holds names that field.
+	Fields []FieldError
 }
 
 // Error returns the kind and the detail.

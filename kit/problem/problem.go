@@ -47,16 +47,29 @@ func FromError(err error) Problem {
 		return New(http.StatusNotFound, "The resource does not exist.")
 	case errors.Is(err, kit.ErrPreconditionFailed):
 		return New(http.StatusPreconditionFailed, "The resource has changed since the version given in If-Match.")
+	case errors.Is(err, kit.ErrUnauthenticated):
+		return withFields(New(http.StatusUnauthorized, clientDetail(err, kit.ErrUnauthenticated)), err)
+	case errors.Is(err, kit.ErrForbidden):
+		return withFields(New(http.StatusForbidden, clientDetail(err, kit.ErrForbidden)), err)
 	case errors.Is(err, kit.ErrConflict):
-		return New(http.StatusConflict, clientDetail(err, kit.ErrConflict))
+		return withFields(New(http.StatusConflict, clientDetail(err, kit.ErrConflict)), err)
 	case errors.Is(err, kit.ErrUnprocessable):
-		return New(http.StatusUnprocessableEntity, clientDetail(err, kit.ErrUnprocessable))
+		return withFields(New(http.StatusUnprocessableEntity, clientDetail(err, kit.ErrUnprocessable)), err)
 	case errors.Is(err, kit.ErrTooLarge):
 		return New(http.StatusRequestEntityTooLarge, clientDetail(err, kit.ErrTooLarge))
 	case errors.Is(err, kit.ErrUnavailable):
 		return New(http.StatusServiceUnavailable, "The service is temporarily unavailable. Retry later.")
 	}
 	return New(http.StatusInternalServerError, "The server could not handle the request.")
+}
+
+// withFields adds the fields a client-facing *kit.Error names, if any.
+func withFields(p Problem, err error) Problem {
+	var ke *kit.Error
+	if errors.As(err, &ke) && len(ke.Fields) > 0 {
+		p.Errors = ke.Fields
+	}
+	return p
 }
 
 // clientDetail returns the detail of the outermost *kit.Error of that kind,

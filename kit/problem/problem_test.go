@@ -33,6 +33,10 @@ func TestFromErrorStatus(t *testing.T) {
 		{"unavailable", kit.ErrUnavailable, 503, "about:blank", "The service is temporarily unavailable. Retry later.", nil},
 		{"validation", &kit.ValidationError{Fields: fields}, 400, problem.TypeValidation, "The request has invalid fields.", fields},
 		{"validation wrapped", fmt.Errorf("create: %w", &kit.ValidationError{Fields: fields}), 400, problem.TypeValidation, "The request has invalid fields.", fields},
+		{"unauthenticated", kit.ErrUnauthenticated, 401, "about:blank", "Unauthenticated.", nil},
+		{"forbidden", kit.Errorf(kit.ErrForbidden, "only the review's author may change it"), 403, "about:blank", "Only the review's author may change it.", nil},
+		{"conflict naming a field", &kit.Error{Kind: kit.ErrConflict, Detail: "another product has this sku", Fields: []kit.FieldError{{Field: "sku", Reason: "is taken"}}},
+			409, "about:blank", "Another product has this sku.", []kit.FieldError{{Field: "sku", Reason: "is taken"}}},
 		{"unknown", errors.New("boom"), 500, "about:blank", "The server could not handle the request.", nil},
 		{"joined plain errors", errors.Join(errors.New("a"), errors.New("b")), 500, "about:blank", "The server could not handle the request.", nil},
 	} {
