@@ -253,6 +253,11 @@ type PageRequest struct {
 	Size int
 	// Token continues a listing where a previous page ended; empty starts it.
 	Token string
+	// Where, when not empty, lists by a declared pattern (kit.Index)
+	// instead of by id: the values its By fields must hold, every one of
+	// them. One unique field (kit:"unique") and its value find the one
+	// entity that holds it, or none. Anything else is ErrInvalid.
+	Where map[string]string
 }
 
 // Page is one page of a listing. Next is empty on the last page.
@@ -263,6 +268,15 @@ type Page[T any] struct {
 
 // Repository is the storage port for one entity type. Every method is a
 // single atomic operation on the store.
+//
+// A kind's Access is kept in the same atomic write: its patterns' keys, its
+// unique fields' claims (a value another entity holds is an *Error of kind
+// ErrConflict naming the field; a value changed, cleared or deleted is
+// released), and its owner: an Update or Delete of an owned entity applies
+// only for the verified caller in the context's RequestInfo who owns it,
+// and is ErrForbidden for anyone else or for no caller at all. A derived
+// write (Patch.Derived) and the sweep of a deleted parent's collection are
+// the service's own, and are not guarded.
 type Repository[T Entity] interface {
 	// Get returns the entity or ErrNotFound.
 	Get(ctx context.Context, id string) (Versioned[T], error)
@@ -276,8 +290,10 @@ type Repository[T Entity] interface {
 	Update(ctx context.Context, id string, patch Patch, expect Version) (Versioned[T], error)
 	// Delete removes an entity, with the same errors as Update.
 	Delete(ctx context.Context, id string, expect Version) error
-	// List returns one page of entities of this kind in id order. A token
-	// that this repository did not issue is ErrInvalid.
+	// List returns one page of entities of this kind in id order, or in
+	// the order of the pattern PageRequest.Where selects. A token that
+	// this repository did not issue for the same listing and values is
+	// ErrInvalid.
 	List(ctx context.Context, page PageRequest) (Page[T], error)
 }
 

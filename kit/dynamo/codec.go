@@ -47,6 +47,19 @@ func EncodeValue(v any) (types.AttributeValue, error) {
 	return av, nil
 }
 
+// EncodeSet encodes the values a patch sets, by attribute name.
+func EncodeSet(patch kit.Patch) (map[string]types.AttributeValue, error) {
+	set := make(map[string]types.AttributeValue, len(patch.Set))
+	for name, value := range patch.Set {
+		av, err := EncodeValue(value)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", name, err)
+		}
+		set[name] = av
+	}
+	return set, nil
+}
+
 func jsonNames(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
 
 // Describe renders an item as one line of JSON with its attributes sorted,

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,9 +53,10 @@ type Table struct {
 // partition: PK=PARENTKIND#parentId, SK=PARENTKIND#KIND#id, so the parent's
 // own item sorts first and each kind of child is one contiguous range.
 type Storage struct {
-	table  Table
-	tokens *cursor.Codec
-	stamps Stamps
+	table    Table
+	tokens   *cursor.Codec
+	stamps   Stamps
+	accesses *Accesses
 }
 
 var _ kit.Storage = (*Storage)(nil)
@@ -71,7 +75,7 @@ func WithEventIDs(ids kit.IDs) Option { return func(s *Storage) { s.stamps.IDs =
 
 // NewStorage returns the storage of table, signing paging tokens with tokens.
 func NewStorage(table Table, tokens *cursor.Codec, opts ...Option) *Storage {
-	s := &Storage{table: table, tokens: tokens, stamps: Stamps{Clock: kit.SystemClock{}}}
+	s := &Storage{table: table, tokens: tokens, stamps: Stamps{Clock: kit.SystemClock{}}, accesses: &Accesses{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -90,6 +94,7 @@ func NewRepository[T kit.Entity](table Table, tokens *cursor.Codec) kit.Reposito
 // Open implements kit.Storage.
 func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
 	r := &repository{table: s.table, tokens: s.tokens, stamps: s.stamps, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
+	r.access, r.accessErr = s.accesses.Of(prototype)
 	if c, ok := prototype.(kit.Child); ok {
 		r.parentKind, r.parent = c.ParentKind(), parent
 		_, r.listed = prototype.(kit.Listed)
@@ -110,6 +115,8 @@ type repository struct {
 	parent     string // the parent's id, for a child collection
 	listed     bool   // children that also go to the listing index
 	shards     kit.Shards
+	access     kit.Access
+	accessErr  error // a declaration storage cannot keep
 }
 
 func (r *repository) child() bool { return r.parentKind != "" }
@@ -117,6 +124,9 @@ func (r *repository) child() bool { return r.parentKind != "" }
 // scoped refuses item calls on a child repository opened without a parent:
 // a child's key needs its parent's id.
 func (r *repository) scoped() error {
+	if r.accessErr != nil {
+		return r.accessErr
+	}
 	if r.child() && r.parent == "" {
 		return fmt.Errorf("dynamo: %s is a child of %s: open it with the parent's id", r.kind, r.parentKind)
 	}
@@ -209,27 +219,22 @@ func (r *repository) read(ctx context.Context, op, id string) (map[string]types.
 	return out.Responses[1].Item, nil
 }
 
-// Create implements kit.Repository. The entity's put, the check that a
-// child's parent exists and the request's idempotency claim, whichever
-// apply, commit in one transaction.
+// Create implements kit.Repository. The entity's put, the claims of its
+// unique values, the check that a child's parent exists and the request's
+// idempotency claim, whichever apply, commit in one transaction.
 func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Versioned[kit.Entity], error) {
 	if err := r.scoped(); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
-	item, err := r.encode(entity, 1)
-	if err != nil {
-		return kit.Versioned[kit.Entity]{}, err
-	}
-	_, item[AttrEvent] = r.stamps.Stamp(ctx)
-	put, err := conditionalPut(r.table, item, expression.AttributeNotExists(expression.Name(r.table.Schema.Keys.PartitionKey)))
+	ws, err := r.createWrites(ctx, entity)
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
 	created := kit.Versioned[kit.Entity]{Entity: entity, Version: 1}
 	claim := idempotency.ClaimFrom(ctx)
-	if !r.child() && claim == nil {
+	if !r.child() && claim == nil && len(ws) == 1 {
 		err = retryConflicts(ctx, func() (err error) {
-			_, err = r.table.API.PutItem(ctx, putItem(put))
+			_, err = r.table.API.PutItem(ctx, putItem(ws[0].item.Put))
 			return err
 		})
 		var failed *types.ConditionalCheckFailedException
@@ -241,36 +246,24 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 		}
 		return created, nil
 	}
-	var items []types.TransactWriteItem
-	parentAt, entityAt := -1, 0
-	if r.child() {
-		check, err := r.parentCheck()
-		if err != nil {
-			return kit.Versioned[kit.Entity]{}, err
-		}
-		items, parentAt, entityAt = append(items, types.TransactWriteItem{ConditionCheck: check}), 0, 1
+	tx, err := r.transaction(ws, claim)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
 	}
-	items = append(items, types.TransactWriteItem{Put: put})
-	if claim != nil {
-		record, err := NewIdempotency(r.table).put(claim.Record, claim.Now)
-		if err != nil {
-			return kit.Versioned[kit.Entity]{}, err
-		}
-		items = append(items, types.TransactWriteItem{Put: record})
-	}
-	failed, err := r.transact(ctx, "create", items)
-	claimAt := entityAt + 1
+	failed, err := r.transact(ctx, "create", items(tx))
 	switch {
-	case failed == parentAt && failed >= 0:
-		return kit.Versioned[kit.Entity]{}, r.parentMissing()
-	case failed == entityAt:
-		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s exists: %w", r.kind, entity.EntityID(), kit.ErrConflict)
-	case claim != nil && (failed == claimAt || conflictAt(err, claimAt)):
+	case claim != nil && (failed == len(tx)-1 || conflictAt(err, len(tx)-1)):
 		// The key's record exists, or another transaction on that record
 		// is in flight: either way the key is taken. A conflict on any
 		// other item (the parent, say) says nothing about the key, and is
 		// the store being busy.
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s: %w", r.kind, entity.EntityID(), idempotency.ErrKeyInUse)
+	case failed >= 0 && tx[failed].role == roleParent:
+		return kit.Versioned[kit.Entity]{}, r.parentMissing()
+	case failed >= 0 && tx[failed].role == roleClaimValue:
+		return kit.Versioned[kit.Entity]{}, r.taken(tx[failed].field)
+	case failed >= 0:
+		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s exists: %w", r.kind, entity.EntityID(), kit.ErrConflict)
 	case err != nil:
 		return kit.Versioned[kit.Entity]{}, err
 	}
@@ -280,26 +273,74 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	return created, nil
 }
 
-// Update implements kit.Repository: the patch, the version bump and the
-// existence and version checks are a single atomic write. A child's write
-// is a transaction with the check that its parent exists; transactions
-// return no values, so the child's new state is read back after it.
+// transaction puts a child's parent check before ws and a request's
+// idempotency claim, if any, after them.
+func (r *repository) transaction(ws []write, claim *idempotency.Claim) ([]write, error) {
+	var tx []write
+	if r.child() {
+		check, err := r.parentCheck()
+		if err != nil {
+			return nil, err
+		}
+		tx = append(tx, write{item: types.TransactWriteItem{ConditionCheck: check}, role: roleParent})
+	}
+	tx = append(tx, ws...)
+	if claim != nil {
+		record, err := NewIdempotency(r.table).put(claim.Record, claim.Now)
+		if err != nil {
+			return nil, err
+		}
+		tx = append(tx, write{item: types.TransactWriteItem{Put: record}, role: roleClaim})
+	}
+	return tx, nil
+}
+
+// Update implements kit.Repository: the patch, the version bump, the
+// existence, version and owner checks and the pattern keys are a single
+// atomic write. A child's write is a transaction with the check that its
+// parent exists, and a change of a unique value one with its claim and
+// release; transactions return no values, so their new state is read back
+// after them.
 func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, expect kit.Version) (kit.Versioned[kit.Entity], error) {
 	if err := r.scoped(); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
-	update, err := r.update(ctx, id, patch, expect)
-	if err != nil {
-		return kit.Versioned[kit.Entity]{}, err
-	}
-	if r.child() {
-		if err := r.transactChild(ctx, "update", id, types.TransactWriteItem{Update: update}); err != nil {
+	for attempt := 0; ; attempt++ {
+		ws, read, caller, err := r.updateWrites(ctx, id, patch, expect)
+		if err != nil {
 			return kit.Versioned[kit.Entity]{}, err
 		}
-		return r.Get(ctx, id)
+		if !r.child() && len(ws) == 1 && !read {
+			return r.updateItem(ctx, id, ws[0].item.Update, caller)
+		}
+		tx, err := r.transaction(ws, nil)
+		if err != nil {
+			return kit.Versioned[kit.Entity]{}, err
+		}
+		failed, err := r.transact(ctx, "update", items(tx))
+		switch {
+		case err == nil:
+			return r.Get(ctx, id)
+		case failed < 0:
+			return kit.Versioned[kit.Entity]{}, err
+		case tx[failed].role == roleParent:
+			return kit.Versioned[kit.Entity]{}, r.parentMissing()
+		case tx[failed].role == roleClaimValue:
+			return kit.Versioned[kit.Entity]{}, r.taken(tx[failed].field)
+		case !read || tx[failed].role != roleEntity:
+			return kit.Versioned[kit.Entity]{}, r.failure("update", id, errorItem(err, failed), caller)
+		case attempt == 3:
+			return kit.Versioned[kit.Entity]{}, fmt.Errorf("update %s %s: %w: it kept changing", r.kind, id, kit.ErrUnavailable)
+		}
+		// Changed since it was read: read it again.
 	}
+}
+
+// updateItem makes an update that needs no transaction, returning the new
+// state.
+func (r *repository) updateItem(ctx context.Context, id string, update *types.Update, caller string) (kit.Versioned[kit.Entity], error) {
 	var out *dynamodb.UpdateItemOutput
-	err = retryConflicts(ctx, func() (err error) {
+	err := retryConflicts(ctx, func() (err error) {
 		out, err = r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                           update.TableName,
 			Key:                                 update.Key,
@@ -312,16 +353,28 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 		})
 		return err
 	})
-	if err != nil {
-		return kit.Versioned[kit.Entity]{}, r.writeError("update", id, err)
+	var failed *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &failed):
+		return kit.Versioned[kit.Entity]{}, r.failure("update", id, failed.Item, caller)
+	case err != nil:
+		return kit.Versioned[kit.Entity]{}, storeError("update", err)
 	}
 	return r.decode(out.Attributes)
+}
+
+// updateExtra is what a kind's access adds to an update: the pattern keys
+// to set and to remove, and the caller the owner must be ("" for none).
+type updateExtra struct {
+	caller string
+	keys   map[string]types.AttributeValue
+	drop   []string
 }
 
 // update builds the write of a patch: its sets, removals and additions,
 // the version's bump and the write's event, under the check that the item
 // exists at the expected version.
-func (r *repository) update(ctx context.Context, id string, patch kit.Patch, expect kit.Version) (*types.Update, error) {
+func (r *repository) update(ctx context.Context, id string, patch kit.Patch, expect kit.Version, extra updateExtra) (*types.Update, error) {
 	var upd expression.UpdateBuilder
 	for name, value := range patch.Set {
 		if err := r.checkOwnAttribute(name); err != nil {
@@ -345,6 +398,12 @@ func (r *repository) update(ctx context.Context, id string, patch kit.Patch, exp
 		}
 		upd = upd.Add(expression.Name(name), expression.Value(n))
 	}
+	for name, value := range extra.keys {
+		upd = upd.Set(expression.Name(name), expression.Value(value))
+	}
+	for _, name := range extra.drop {
+		upd = upd.Remove(expression.Name(name))
+	}
 	if patch.Derived {
 		upd = upd.Add(expression.Name(AttrRevision), expression.Value(1))
 	} else {
@@ -352,7 +411,11 @@ func (r *repository) update(ctx context.Context, id string, patch kit.Patch, exp
 		_, stamp := r.stamps.Stamp(ctx)
 		upd = upd.Set(expression.Name(AttrEvent), expression.Value(stamp))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(r.writeCondition(expect)).Build()
+	cond := r.writeCondition(expect)
+	if extra.caller != "" {
+		cond = cond.And(expression.Name(r.access.Owner).Equal(expression.Value(extra.caller)))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build update: %w", err)
 	}
@@ -383,9 +446,7 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		// The item alone, even for a child: the transaction checks the
-		// parent, and a missing parent or child is a 404 either way.
-		item, err := r.readItem(ctx, "delete", id)
+		ws, meta, err := r.deleteWrites(ctx, id, expect)
 		if err != nil {
 			if !r.child() && errors.Is(err, kit.ErrNotFound) {
 				if serr := sweep(ctx, r.table, r.stamps, r.kind+"#"+id, r.kind); serr != nil {
@@ -394,54 +455,23 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 			}
 			return err
 		}
-		version, err := versionOf(item)
+		tx, err := r.transaction(ws, nil)
 		if err != nil {
 			return err
 		}
-		if expect != kit.AnyVersion && expect != version {
-			return fmt.Errorf("delete %s %s at version %d: %w", r.kind, id, version, kit.ErrPreconditionFailed)
-		}
-		meta, items, err := r.deletion(ctx, id, item, version)
-		if err != nil {
-			return err
-		}
-		failed, err := r.transact(ctx, "delete", items)
+		failed, err := r.transact(ctx, "delete", items(tx))
 		switch {
 		case err == nil && !r.child():
 			return sweep(event.WithCause(ctx, meta.ID), r.table, r.stamps, r.kind+"#"+id, "")
 		case err == nil:
 			return nil
-		case r.child() && failed == 0:
+		case failed >= 0 && tx[failed].role == roleParent:
 			return r.parentMissing()
-		case failed == len(items)-2 && attempt < 3:
+		case failed >= 0 && tx[failed].role == roleEntity && attempt < 3:
 			continue // changed or gone since it was read
 		}
 		return err
 	}
-}
-
-// deletion is the transaction that deletes item, at version, with its
-// event, and that event's metadata.
-func (r *repository) deletion(ctx context.Context, id string, item map[string]types.AttributeValue, version kit.Version) (event.Metadata, []types.TransactWriteItem, error) {
-	var items []types.TransactWriteItem
-	if r.child() {
-		check, err := r.parentCheck()
-		if err != nil {
-			return event.Metadata{}, nil, err
-		}
-		items = append(items, types.TransactWriteItem{ConditionCheck: check})
-	}
-	del, err := versionedDelete(r.table, r.key(id), version)
-	if err != nil {
-		return event.Metadata{}, nil, err
-	}
-	meta := r.stamps.Deleted(ctx, version)
-	box, err := Outbox(r.table.Schema, r.stamps.Clock.Now(), meta, item, nil)
-	if err != nil {
-		return event.Metadata{}, nil, err
-	}
-	items = append(items, types.TransactWriteItem{Delete: del}, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(r.table.Name), Item: box}})
-	return meta, items, nil
 }
 
 // versionedDelete deletes the item at key if it is still at version.
@@ -467,6 +497,12 @@ func versionedDelete(t Table, key map[string]types.AttributeValue, version kit.V
 func (r *repository) List(ctx context.Context, req kit.PageRequest) (kit.Page[kit.Entity], error) {
 	if req.Size < 1 {
 		return kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
+	}
+	if r.accessErr != nil {
+		return kit.Page[kit.Entity]{}, r.accessErr
+	}
+	if len(req.Where) > 0 {
+		return r.listWhere(ctx, req)
 	}
 	after := ""
 	if req.Token != "" {
@@ -609,6 +645,90 @@ func (r *repository) page(items []map[string]types.AttributeValue, size int) (ki
 	return page, nil
 }
 
+// listWhere lists by a declared pattern: one Query of the pattern's index
+// partition for the values asked for, from the place the token names; or
+// finds the one entity that holds a unique value. Patterns are kind-wide:
+// a child's collection is not listed by one.
+func (r *repository) listWhere(ctx context.Context, req kit.PageRequest) (kit.Page[kit.Entity], error) {
+	i, unique, err := r.access.Match(req.Where)
+	switch {
+	case err != nil:
+		return kit.Page[kit.Entity]{}, err
+	case r.child() && r.parent != "":
+		return kit.Page[kit.Entity]{}, kit.Invalid("a listing by %s is of every %s, not of one collection", strings.Join(slices.Sorted(maps.Keys(req.Where)), " and "), r.noun())
+	case unique != "":
+		return r.findUnique(ctx, unique, req)
+	}
+	ix, idx := r.access.Indexes[i], r.table.Schema.Patterns[i]
+	values := make([]string, len(ix.By))
+	for j, f := range ix.By {
+		values[j] = req.Where[f]
+	}
+	partition := PatternPartition(r.kind, ix, values)
+	cond := expression.Key(idx.Keys.PartitionKey).Equal(expression.Value(partition))
+	if req.Token != "" {
+		after, err := r.tokens.Decode(partition, req.Token)
+		if err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+		if ix.Descending {
+			cond = cond.And(expression.Key(idx.Keys.SortKey).LessThan(expression.Value(after)))
+		} else {
+			cond = cond.And(expression.Key(idx.Keys.SortKey).GreaterThan(expression.Value(after)))
+		}
+	}
+	in, err := r.query(cond, idx.Name)
+	if err != nil {
+		return kit.Page[kit.Entity]{}, err
+	}
+	in.ScanIndexForward = aws.Bool(!ix.Descending)
+	found, err := r.collect(ctx, in, req.Size+1, nil)
+	if err != nil {
+		return kit.Page[kit.Entity]{}, err
+	}
+	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(found), req.Size))}
+	for _, item := range found[:min(len(found), req.Size)] {
+		v, err := r.decode(item)
+		if err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+		page.Items = append(page.Items, v.Entity)
+	}
+	if len(found) > req.Size {
+		page.Next = r.tokens.Encode(partition, stringAttr(found[req.Size-1], idx.Keys.SortKey))
+	}
+	return page, nil
+}
+
+// findUnique is the page of the entity holding a unique value: its
+// uniqueness item names it, read strongly consistent, then the entity.
+// There is one page, so no token.
+func (r *repository) findUnique(ctx context.Context, field string, req kit.PageRequest) (kit.Page[kit.Entity], error) {
+	if req.Token != "" {
+		return kit.Page[kit.Entity]{}, kit.Invalid("nextToken: a lookup by %s has one page", field)
+	}
+	out, err := r.table.API.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(r.table.Name), Key: r.table.Schema.UniqueKey(r.kind, field, req.Where[field]), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return kit.Page[kit.Entity]{}, storeError("list", err)
+	}
+	page := kit.Page[kit.Entity]{Items: []kit.Entity{}}
+	holder := stringAttr(out.Item, AttrHolder)
+	if holder == "" {
+		return page, nil
+	}
+	v, err := r.Get(ctx, holder)
+	switch {
+	case errors.Is(err, kit.ErrNotFound):
+		return page, nil
+	case err != nil:
+		return kit.Page[kit.Entity]{}, err
+	}
+	page.Items = append(page.Items, v.Entity)
+	return page, nil
+}
+
 // writeCondition is the check every update and delete makes: the item exists
 // and, when the caller expects a version, is at that version.
 func (r *repository) writeCondition(expect kit.Version) expression.ConditionBuilder {
@@ -641,9 +761,13 @@ func (r *repository) checkOwnAttribute(name string) error {
 
 func reserved(s Schema, name string) bool {
 	switch name {
-	case s.Keys.PartitionKey, s.Keys.SortKey, s.ListIndex.Keys.PartitionKey, s.ListIndex.Keys.SortKey,
-		AttrType, AttrVersion, AttrEvent, AttrRevision, s.TTLAttribute:
+	case s.Keys.PartitionKey, s.Keys.SortKey, AttrType, AttrVersion, AttrEvent, AttrRevision, AttrHolder, s.TTLAttribute:
 		return true
+	}
+	for _, idx := range s.Indexes() {
+		if name == idx.Keys.PartitionKey || name == idx.Keys.SortKey {
+			return true
+		}
 	}
 	return false
 }
@@ -674,6 +798,8 @@ func (r *repository) encode(entity kit.Entity, version kit.Version) (map[string]
 		item[s.ListIndex.Keys.PartitionKey] = str(kit.Partition(r.kind, position, r.shards.Now))
 		item[s.ListIndex.Keys.SortKey] = str(position)
 	}
+	keys, _ := s.PatternKeys(r.access, r.kind, Position(id, r.parent), item)
+	maps.Copy(item, keys)
 	item[AttrType] = str(r.kind)
 	item[AttrVersion] = &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(version), 10)}
 	return item, nil

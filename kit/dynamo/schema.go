@@ -7,10 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lambdakit/lambdakit/kit"
 )
 
 // Attribute names the kit owns on every item. Entities may not use them.
@@ -24,6 +27,11 @@ const (
 	AttrGSI1PK = "GSI1PK"
 	// AttrGSI1SK is the listing index's sort key: the entity id.
 	AttrGSI1SK = "GSI1SK"
+	// AttrHolder is the id of the entity a uniqueness item belongs to.
+	AttrHolder = "_holder"
+	// KindUnique marks uniqueness items: one per value of a unique field,
+	// PK=SK=UNIQUE#KIND#field#value, holding the entity's id.
+	KindUnique = "_UNIQUE"
 	// AttrType marks every item with its kind.
 	AttrType = "_type"
 	// AttrVersion counts writes to an entity, for optimistic locking.
@@ -49,8 +57,13 @@ type Index struct {
 // Schema is the table layout. The service creates local tables from it and
 // the CDK stack builds the deployed table from it, so the two cannot drift.
 type Schema struct {
-	Keys         KeySchema
-	ListIndex    Index
+	Keys      KeySchema
+	ListIndex Index
+	// Patterns are the generic indexes declared patterns (kit.Index) are
+	// stored on: a kind's first pattern on the first, and so on. Every
+	// kind shares them, overloaded by a partition key that starts with the
+	// kind, so adding a pattern changes neither the table nor the stack.
+	Patterns     []Index
 	TTLAttribute string
 }
 
@@ -59,34 +72,54 @@ func Layout() Schema {
 	return Schema{
 		Keys:         KeySchema{PartitionKey: AttrPK, SortKey: AttrSK},
 		ListIndex:    Index{Name: "GSI1", Keys: KeySchema{PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK}},
+		Patterns:     patternIndexes(kit.MaxIndexes),
 		TTLAttribute: AttrExpiresAt,
 	}
+}
+
+// patternIndexes names n pattern indexes GSI2, GSI3, ..., keyed by
+// GSI2PK/GSI2SK and so on.
+func patternIndexes(n int) []Index {
+	out := make([]Index, n)
+	for i := range out {
+		name := "GSI" + strconv.Itoa(i+2)
+		out[i] = Index{Name: name, Keys: KeySchema{PartitionKey: name + "PK", SortKey: name + "SK"}}
+	}
+	return out
 }
 
 // CreateTableInput describes the table for DynamoDB's CreateTable, billed on
 // demand like the deployed one, with its stream of new and old images.
 func (s Schema) CreateTableInput(table string) *dynamodb.CreateTableInput {
 	str := types.ScalarAttributeTypeS
-	return &dynamodb.CreateTableInput{
+	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(table),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(s.Keys.PartitionKey), AttributeType: str},
 			{AttributeName: aws.String(s.Keys.SortKey), AttributeType: str},
-			{AttributeName: aws.String(s.ListIndex.Keys.PartitionKey), AttributeType: str},
-			{AttributeName: aws.String(s.ListIndex.Keys.SortKey), AttributeType: str},
 		},
 		KeySchema: keySchema(s.Keys),
 		// The stream is where events come from: every write's item, before
 		// and after (see Events).
 		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String(s.ListIndex.Name),
-			KeySchema:  keySchema(s.ListIndex.Keys),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
 	}
+	for _, idx := range s.Indexes() {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String(idx.Keys.PartitionKey), AttributeType: str},
+			types.AttributeDefinition{AttributeName: aws.String(idx.Keys.SortKey), AttributeType: str})
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName:  aws.String(idx.Name),
+			KeySchema:  keySchema(idx.Keys),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	return in
 }
+
+// Indexes lists every global secondary index: the listing index, then the
+// pattern indexes.
+func (s Schema) Indexes() []Index { return append([]Index{s.ListIndex}, s.Patterns...) }
 
 func keySchema(k KeySchema) []types.KeySchemaElement {
 	return []types.KeySchemaElement{

@@ -35,9 +35,14 @@ const (
 
 // txItem is a transaction item and what it stands for.
 type txItem struct {
-	write types.TransactWriteItem
+	w     write
 	owner int // the staged operation's index, or an owner constant
 	child int // for a parent check: the first staged child that needs it
+	// read marks an update conditioned on the version it read, which fails
+	// when the item changed since; caller is the owner a guarded write
+	// required.
+	read   bool
+	caller string
 }
 
 // Commit implements kit.Unit.
@@ -51,16 +56,23 @@ func (u *unit) Commit(ctx context.Context) error {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		items, deleted, err := u.build(ctx, claim)
+		tx, deleted, err := u.build(ctx, claim)
 		if err != nil {
 			return err
 		}
-		if len(items) == 0 {
+		if tx, err = handOver(u.s.table, tx); err != nil {
+			return err
+		}
+		if len(tx) == 0 {
 			return nil // DynamoDB refuses a transaction of no items
 		}
-		writes := make([]types.TransactWriteItem, len(items))
-		for i, it := range items {
-			writes[i] = it.write
+		if len(tx) > kit.MaxUnit {
+			// Unique values add items Validate could not count.
+			return fmt.Errorf("%w: %d items, the most is %d", kit.ErrUnitTooLarge, len(tx), kit.MaxUnit)
+		}
+		writes := make([]types.TransactWriteItem, len(tx))
+		for i, it := range tx {
+			writes[i] = it.w.item
 		}
 		r := &repository{table: u.s.table}
 		failed, err := r.transact(ctx, "commit unit of work", writes)
@@ -70,13 +82,13 @@ func (u *unit) Commit(ctx context.Context) error {
 			}
 			return u.sweep(ctx, deleted)
 		}
-		if claim != nil && conflictAt(err, len(items)-1) && items[len(items)-1].owner == ownerClaim {
+		if claim != nil && conflictAt(err, len(tx)-1) && tx[len(tx)-1].owner == ownerClaim {
 			return fmt.Errorf("unit of work: %w", idempotency.ErrKeyInUse)
 		}
 		if failed < 0 {
 			return err
 		}
-		it := items[failed]
+		it := tx[failed]
 		switch {
 		case it.owner == ownerClaim:
 			return fmt.Errorf("unit of work: %w", idempotency.ErrKeyInUse)
@@ -87,20 +99,31 @@ func (u *unit) Commit(ctx context.Context) error {
 			return err
 		}
 		op := u.Ops[it.owner]
-		switch op.Op {
-		case kit.OpCreate:
+		r = u.s.Open(op.Prototype, op.Parent).(*repository)
+		retry := false
+		switch {
+		case it.w.role == roleClaimValue:
+			return &kit.UnitError{Index: it.owner, Op: describe(op), Err: r.taken(it.w.field)}
+		case it.w.role != roleEntity:
+			retry = true // a release of a value whose holder changed since it was read
+		case op.Op == kit.OpCreate:
 			return &kit.UnitError{Index: it.owner, Op: describe(op), Err: fmt.Errorf("exists: %w", kit.ErrConflict)}
-		case kit.OpDelete:
-			if attempt < 3 {
-				continue // changed or gone since it was read
-			}
+		case op.Op == kit.OpDelete || it.read:
+			retry = true // changed or gone since it was read
+		}
+		if !retry {
+			return &kit.UnitError{Index: it.owner, Op: describe(op), Err: r.failure(op.Op.String(), op.ID, errorItem(err, failed), it.caller)}
+		}
+		if attempt == 3 {
 			return fmt.Errorf("unit of work: %w: %s kept changing", kit.ErrUnavailable, describe(op))
 		}
-		if errorItem(err, failed) == nil {
-			return &kit.UnitError{Index: it.owner, Op: describe(op), Err: kit.ErrNotFound}
-		}
-		return &kit.UnitError{Index: it.owner, Op: describe(op), Err: kit.ErrPreconditionFailed}
 	}
+}
+
+// isRefusal reports whether err refuses one operation for what the store
+// holds (missing, another version, another owner), rather than failing.
+func isRefusal(err error) bool {
+	return errors.Is(err, kit.ErrNotFound) || errors.Is(err, kit.ErrPreconditionFailed) || errors.Is(err, kit.ErrForbidden)
 }
 
 func describe(op kit.Staged) string {
@@ -126,6 +149,9 @@ func (u *unit) build(ctx context.Context, claim *idempotency.Claim) ([]txItem, [
 	parents := map[string]bool{}
 	for i, op := range u.Ops {
 		r := u.s.Open(op.Prototype, op.Parent).(*repository)
+		if r.accessErr != nil {
+			return nil, nil, r.accessErr
+		}
 		if r.child() {
 			pk := r.parentKind + "||" + r.parent
 			if !touched[pk] && !parents[pk] {
@@ -134,66 +160,41 @@ func (u *unit) build(ctx context.Context, claim *idempotency.Claim) ([]txItem, [
 				if err != nil {
 					return nil, nil, err
 				}
-				items = append(items, txItem{write: types.TransactWriteItem{ConditionCheck: check}, owner: ownerParent, child: i})
+				items = append(items, txItem{w: write{item: types.TransactWriteItem{ConditionCheck: check}, role: roleParent}, owner: ownerParent, child: i})
 			}
 		}
+		var ws []write
+		var err error
+		it := txItem{owner: i}
 		switch op.Op {
 		case kit.OpCreate:
-			item, err := r.encode(op.Prototype, 1)
-			if err != nil {
-				return nil, nil, err
-			}
-			_, item[AttrEvent] = r.stamps.Stamp(ctx)
-			put, err := conditionalPut(r.table, item, expression.AttributeNotExists(expression.Name(r.table.Schema.Keys.PartitionKey)))
-			if err != nil {
-				return nil, nil, err
-			}
-			items = append(items, txItem{write: types.TransactWriteItem{Put: put}, owner: i})
+			ws, err = r.createWrites(ctx, op.Prototype)
 		case kit.OpUpdate:
-			update, err := r.update(ctx, op.ID, op.Patch, op.Expect)
-			if err != nil {
-				return nil, nil, err
-			}
-			items = append(items, txItem{write: types.TransactWriteItem{Update: update}, owner: i})
+			ws, it.read, it.caller, err = r.updateWrites(ctx, op.ID, op.Patch, op.Expect)
 		case kit.OpCheck:
-			expr, err := expression.NewBuilder().WithCondition(r.writeCondition(op.Expect)).Build()
-			if err != nil {
-				return nil, nil, fmt.Errorf("build check: %w", err)
-			}
-			items = append(items, txItem{write: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			var expr expression.Expression
+			expr, err = expression.NewBuilder().WithCondition(r.writeCondition(op.Expect)).Build()
+			ws = []write{{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 				TableName: aws.String(r.table.Name), Key: r.key(op.ID),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}}, owner: i})
+			}}}}
 		case kit.OpDelete:
-			item, err := r.readItem(ctx, "delete", op.ID)
-			if err != nil {
-				if errors.Is(err, kit.ErrNotFound) {
-					return nil, nil, &kit.UnitError{Index: i, Op: describe(op), Err: err}
-				}
-				return nil, nil, err
-			}
-			version, err := versionOf(item)
-			if err != nil {
-				return nil, nil, err
-			}
-			if op.Expect != kit.AnyVersion && op.Expect != version {
-				return nil, nil, &kit.UnitError{Index: i, Op: describe(op), Err: kit.ErrPreconditionFailed}
-			}
-			del, err := versionedDelete(r.table, r.key(op.ID), version)
-			if err != nil {
-				return nil, nil, err
-			}
-			meta := r.stamps.Deleted(ctx, version)
-			box, err := Outbox(r.table.Schema, r.stamps.Clock.Now(), meta, item, nil)
-			if err != nil {
-				return nil, nil, err
-			}
-			items = append(items, txItem{write: types.TransactWriteItem{Delete: del}, owner: i},
-				txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: aws.String(r.table.Name), Item: box}}, owner: ownerEvent})
-			if !r.child() {
+			var meta event.Metadata
+			ws, meta, err = r.deleteWrites(ctx, op.ID, op.Expect)
+			if err == nil && !r.child() {
 				deleted = append(deleted, deletion{pk: r.kind + "#" + op.ID, cause: meta.ID})
 			}
+		}
+		if err != nil {
+			if isRefusal(err) {
+				return nil, nil, &kit.UnitError{Index: i, Op: describe(op), Err: err}
+			}
+			return nil, nil, err
+		}
+		for _, w := range ws {
+			it.w = w
+			items = append(items, it)
 		}
 	}
 	for _, ev := range u.Events {
@@ -206,14 +207,14 @@ func (u *unit) build(ctx context.Context, claim *idempotency.Claim) ([]txItem, [
 		if err != nil {
 			return nil, nil, err
 		}
-		items = append(items, txItem{write: types.TransactWriteItem{Put: &types.Put{TableName: aws.String(u.s.table.Name), Item: box}}, owner: ownerEvent})
+		items = append(items, txItem{w: write{item: types.TransactWriteItem{Put: &types.Put{TableName: aws.String(u.s.table.Name), Item: box}}, role: roleEvent}, owner: ownerEvent})
 	}
 	if claim != nil {
 		record, err := NewIdempotency(u.s.table).put(claim.Record, claim.Now)
 		if err != nil {
 			return nil, nil, err
 		}
-		items = append(items, txItem{write: types.TransactWriteItem{Put: record}, owner: ownerClaim})
+		items = append(items, txItem{w: write{item: types.TransactWriteItem{Put: record}, role: roleClaim}, owner: ownerClaim})
 	}
 	return items, deleted, nil
 }

@@ -34,6 +34,8 @@ type record struct {
 	revision int64  // derived writes (kit.Patch.Derived)
 	listKey  string // the listing index's sort key; "" when not listed
 	listPart string // the listing index's partition: the kind, or a shard of it
+	// patterns are the item's pattern index keys (dynamo.Schema.PatternKeys).
+	patterns map[string]types.AttributeValue
 }
 
 // table is the data every Storage over the same store shares: partitions
@@ -50,9 +52,10 @@ type table struct {
 // which makes it as atomic as the DynamoDB adapter's writes and
 // transactions.
 type Storage struct {
-	tokens *cursor.Codec
-	data   *table
-	stamps dynamo.Stamps
+	tokens   *cursor.Codec
+	data     *table
+	stamps   dynamo.Stamps
+	accesses *dynamo.Accesses
 }
 
 var _ kit.Storage = (*Storage)(nil)
@@ -70,7 +73,7 @@ func WithEventIDs(ids kit.IDs) Option { return func(s *Storage) { s.stamps.IDs =
 // tokens. Its Idempotency store commits claims with the entities.
 func NewStorage(tokens *cursor.Codec, opts ...Option) *Storage {
 	s := &Storage{tokens: tokens, data: &table{parts: map[string]map[string]record{}, idem: NewIdempotency()},
-		stamps: dynamo.Stamps{Clock: kit.SystemClock{}}}
+		stamps: dynamo.Stamps{Clock: kit.SystemClock{}}, accesses: &dynamo.Accesses{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -83,7 +86,7 @@ func NewStorage(tokens *cursor.Codec, opts ...Option) *Storage {
 // WithTokens returns a Storage over the same data whose tokens are signed
 // with another key, as a second deployment with another secret would be.
 func (s *Storage) WithTokens(tokens *cursor.Codec) *Storage {
-	return &Storage{tokens: tokens, data: s.data, stamps: s.stamps}
+	return &Storage{tokens: tokens, data: s.data, stamps: s.stamps, accesses: s.accesses}
 }
 
 // Changes returns the store's stream from position from on, as DynamoDB
@@ -123,6 +126,7 @@ func NewRepository[T kit.Entity](tokens *cursor.Codec) kit.Repository[T] {
 // Open implements kit.Storage.
 func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
 	r := &repository{s: s, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
+	r.access, r.accessErr = s.accesses.Of(prototype)
 	if c, ok := prototype.(kit.Child); ok {
 		r.parentKind, r.parent = c.ParentKind(), parent
 		_, r.listed = prototype.(kit.Listed)
@@ -145,11 +149,19 @@ type repository struct {
 	// condition stands for the parent's check, as in the DynamoDB
 	// adapter's transaction, whatever order the two were staged in.
 	parentInUnit bool
+	// releasing are the uniqueness items a unit of work gives up, which
+	// its other operations may claim.
+	releasing map[string]bool
+	access    kit.Access
+	accessErr error
 }
 
 func (r *repository) child() bool { return r.parentKind != "" }
 
 func (r *repository) scoped() error {
+	if r.accessErr != nil {
+		return r.accessErr
+	}
 	if r.child() && r.parent == "" {
 		return fmt.Errorf("memory: %s is a child of %s: open it with the parent's id", r.kind, r.parentKind)
 	}
@@ -243,6 +255,10 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	if _, err := r.lookup(id); err == nil {
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("%s %s exists: %w", r.kind, id, kit.ErrConflict)
 	}
+	values := dynamo.UniqueValues(r.access, item)
+	if err := r.checkValues(id, nil, values); err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
 	if claim := idempotency.ClaimFrom(ctx); claim != nil {
 		// The store's lock is held, so claim and entity land together.
 		idem := r.s.data.idem
@@ -258,6 +274,7 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 	_, rec.evt = r.s.stamps.Stamp(ctx)
 	r.put(id, rec)
 	r.s.data.changes = append(r.s.data.changes, dynamo.Change{Op: dynamo.ChangeInsert, New: r.image(id, rec)})
+	r.applyValues(id, nil, values)
 	return kit.Versioned[kit.Entity]{Entity: entity, Version: 1}, nil
 }
 
@@ -265,6 +282,7 @@ func (r *repository) Create(ctx context.Context, entity kit.Entity) (kit.Version
 // listing index.
 func (r *repository) newRecord(id string, item map[string]types.AttributeValue) record {
 	rec := record{kind: r.kind, item: item, version: 1}
+	rec.patterns, _ = dynamo.Layout().PatternKeys(r.access, r.kind, dynamo.Position(id, r.parent), item)
 	if !r.child() {
 		rec.listKey = id
 	} else if r.listed {
@@ -281,18 +299,26 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 	if err := r.scoped(); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
-	set, err := encodeSet(patch)
+	set, err := dynamo.EncodeSet(patch)
+	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	caller, err := r.guard(ctx, patch.Derived)
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
 	r.s.data.mu.Lock()
 	defer r.s.data.mu.Unlock()
-	rec, err := r.writable(id, expect)
+	rec, err := r.writable(id, expect, caller)
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
-	next, err := r.patched(ctx, rec, set, patch)
+	next, err := r.patched(ctx, id, rec, set, patch)
 	if err != nil {
+		return kit.Versioned[kit.Entity]{}, err
+	}
+	old, values := dynamo.UniqueValues(r.access, rec.item), dynamo.UniqueValues(r.access, next.item)
+	if err := r.checkValues(id, old, values); err != nil {
 		return kit.Versioned[kit.Entity]{}, err
 	}
 	v, err := r.decode(next)
@@ -300,24 +326,87 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 		return v, err
 	}
 	r.commitUpdate(id, rec, next)
+	r.applyValues(id, old, values)
 	return v, nil
 }
 
-func encodeSet(patch kit.Patch) (map[string]types.AttributeValue, error) {
-	set := make(map[string]types.AttributeValue, len(patch.Set))
-	for name, value := range patch.Set {
-		av, err := dynamo.EncodeValue(value)
-		if err != nil {
-			return nil, fmt.Errorf("encode %s: %w", name, err)
-		}
-		set[name] = av
+// guard is the caller a write to an owned kind must be made by, or "" for
+// an unguarded write, as in the DynamoDB adapter: a guarded write with no
+// verified caller is refused before anything is read.
+func (r *repository) guard(ctx context.Context, derived bool) (string, error) {
+	if r.access.Owner == "" || derived {
+		return "", nil
 	}
-	return set, nil
+	caller := kit.RequestInfoFrom(ctx).Caller
+	if caller == "" {
+		return "", kit.NoCaller(r.kind)
+	}
+	return caller, nil
+}
+
+// checkValues refuses new unique values (those of next not in old) that
+// another entity holds. The lock must be held.
+func (r *repository) checkValues(id string, old, next map[string]string) error {
+	for _, f := range r.access.Unique {
+		v := next[f]
+		if v == "" || v == old[f] {
+			continue
+		}
+		pk, sk := uniqueKey(r.kind, f, v)
+		if holder, ok := r.s.data.parts[pk][sk]; ok && holderOf(holder) != id && !r.releasing[pk] {
+			return kit.Taken(r.kind, f)
+		}
+	}
+	return nil
+}
+
+// applyValues releases the unique values of old that next does not have
+// and claims those of next that old does not, as uniqueness items under
+// the DynamoDB adapter's keys. It returns what it replaced, for a unit's
+// undo. The lock must be held.
+func (r *repository) applyValues(id string, old, next map[string]string) []undo {
+	var undos []undo
+	for _, f := range r.access.Unique {
+		before, after := old[f], next[f]
+		if before == after {
+			continue
+		}
+		if before != "" {
+			pk, sk := uniqueKey(r.kind, f, before)
+			if rec, ok := r.s.data.parts[pk][sk]; ok && holderOf(rec) == id {
+				undos = append(undos, undo{pk: pk, sk: sk, rec: rec, existed: true})
+				delete(r.s.data.parts[pk], sk)
+			}
+		}
+		if after != "" {
+			pk, sk := uniqueKey(r.kind, f, after)
+			rec, existed := r.s.data.parts[pk][sk]
+			undos = append(undos, undo{pk: pk, sk: sk, rec: rec, existed: existed})
+			if r.s.data.parts[pk] == nil {
+				r.s.data.parts[pk] = map[string]record{}
+			}
+			r.s.data.parts[pk][sk] = record{kind: dynamo.KindUnique, item: map[string]types.AttributeValue{dynamo.AttrHolder: &types.AttributeValueMemberS{Value: id}}}
+		}
+	}
+	return undos
+}
+
+func uniqueKey(kind, field, value string) (pk, sk string) {
+	key := dynamo.Layout().UniqueKey(kind, field, value)
+	return key[dynamo.AttrPK].(*types.AttributeValueMemberS).Value, key[dynamo.AttrSK].(*types.AttributeValueMemberS).Value
+}
+
+func holderOf(rec record) string {
+	s, _ := rec.item[dynamo.AttrHolder].(*types.AttributeValueMemberS)
+	if s == nil {
+		return ""
+	}
+	return s.Value
 }
 
 // patched is rec with the patch applied, at the next version, stamped
 // with the write's event. The lock must be held.
-func (r *repository) patched(ctx context.Context, rec record, set map[string]types.AttributeValue, patch kit.Patch) (record, error) {
+func (r *repository) patched(ctx context.Context, id string, rec record, set map[string]types.AttributeValue, patch kit.Patch) (record, error) {
 	item := maps.Clone(rec.item)
 	maps.Copy(item, set)
 	for _, name := range patch.Remove {
@@ -337,6 +426,7 @@ func (r *repository) patched(ctx context.Context, rec record, set map[string]typ
 	}
 	next := rec
 	next.item = item
+	next.patterns, _ = dynamo.Layout().PatternKeys(r.access, r.kind, dynamo.Position(id, r.parent), item)
 	if patch.Derived {
 		next.revision++
 		return next, nil
@@ -376,6 +466,7 @@ func fullImage(pk, sk string, rec record) map[string]types.AttributeValue {
 		item[s.ListIndex.Keys.PartitionKey] = &types.AttributeValueMemberS{Value: rec.listPart}
 		item[s.ListIndex.Keys.SortKey] = &types.AttributeValueMemberS{Value: rec.listKey}
 	}
+	maps.Copy(item, rec.patterns)
 	return item
 }
 
@@ -412,10 +503,14 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 	if err := r.scoped(); err != nil {
 		return err
 	}
+	caller, err := r.guard(ctx, false)
+	if err != nil {
+		return err
+	}
 	r.s.data.mu.Lock()
 	defer r.s.data.mu.Unlock()
-	rec, err := r.writable(id, expect)
-	if errors.Is(err, kit.ErrPreconditionFailed) || (err != nil && r.child()) {
+	rec, err := r.writable(id, expect, caller)
+	if errors.Is(err, kit.ErrPreconditionFailed) || errors.Is(err, kit.ErrForbidden) || (err != nil && r.child()) {
 		return err
 	}
 	pk, sk := r.key(id)
@@ -425,6 +520,7 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 			return derr
 		}
 		delete(r.s.data.parts[pk], sk)
+		r.applyValues(id, dynamo.UniqueValues(r.access, rec.item), nil)
 		ctx = event.WithCause(ctx, cause)
 	}
 	if r.child() {
@@ -440,6 +536,12 @@ func (r *repository) Delete(ctx context.Context, id string, expect kit.Version) 
 func (r *repository) List(_ context.Context, req kit.PageRequest) (kit.Page[kit.Entity], error) {
 	if req.Size < 1 {
 		return kit.Page[kit.Entity]{}, kit.Invalid("page size must be at least 1")
+	}
+	if r.accessErr != nil {
+		return kit.Page[kit.Entity]{}, r.accessErr
+	}
+	if len(req.Where) > 0 {
+		return r.listWhere(req)
 	}
 	after := ""
 	if req.Token != "" {
@@ -475,6 +577,86 @@ func (r *repository) List(_ context.Context, req kit.PageRequest) (kit.Page[kit.
 		}
 	}
 	return r.page(found, req.Size)
+}
+
+// listWhere lists by a declared pattern or finds a unique value's holder,
+// as the DynamoDB adapter's queries do.
+func (r *repository) listWhere(req kit.PageRequest) (kit.Page[kit.Entity], error) {
+	i, unique, err := r.access.Match(req.Where)
+	switch {
+	case err != nil:
+		return kit.Page[kit.Entity]{}, err
+	case r.child() && r.parent != "":
+		return kit.Page[kit.Entity]{}, kit.Invalid("a listing by %s is of every %s, not of one collection",
+			strings.Join(slices.Sorted(maps.Keys(req.Where)), " and "), strings.ToLower(r.kind))
+	case unique != "":
+		if req.Token != "" {
+			return kit.Page[kit.Entity]{}, kit.Invalid("nextToken: a lookup by %s has one page", unique)
+		}
+		r.s.data.mu.Lock()
+		defer r.s.data.mu.Unlock()
+		pk, sk := uniqueKey(r.kind, unique, req.Where[unique])
+		page := kit.Page[kit.Entity]{Items: []kit.Entity{}}
+		holder, ok := r.s.data.parts[pk][sk]
+		if !ok {
+			return page, nil
+		}
+		rec, err := r.lookup(holderOf(holder))
+		if err != nil {
+			return page, nil //nolint:nilerr // a claim whose holder is gone holds nothing
+		}
+		v, err := r.decode(rec)
+		if err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+		page.Items = append(page.Items, v.Entity)
+		return page, nil
+	}
+	ix, keys := r.access.Indexes[i], dynamo.Layout().Patterns[i].Keys
+	values := make([]string, len(ix.By))
+	for j, f := range ix.By {
+		values[j] = req.Where[f]
+	}
+	partition := dynamo.PatternPartition(r.kind, ix, values)
+	after := ""
+	if req.Token != "" {
+		if after, err = r.s.tokens.Decode(partition, req.Token); err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+	}
+	r.s.data.mu.Lock()
+	defer r.s.data.mu.Unlock()
+	var found []entry
+	for _, part := range r.s.data.parts {
+		for _, rec := range part {
+			pk, _ := rec.patterns[keys.PartitionKey].(*types.AttributeValueMemberS)
+			if rec.kind != r.kind || pk == nil || pk.Value != partition {
+				continue
+			}
+			position := rec.patterns[keys.SortKey].(*types.AttributeValueMemberS).Value
+			if after == "" || (ix.Descending && position < after) || (!ix.Descending && position > after) {
+				found = append(found, entry{position, rec})
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b entry) int {
+		if ix.Descending {
+			return strings.Compare(b.position, a.position)
+		}
+		return strings.Compare(a.position, b.position)
+	})
+	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(found), req.Size))}
+	for _, e := range found[:min(len(found), req.Size)] {
+		v, err := r.decode(e.rec)
+		if err != nil {
+			return kit.Page[kit.Entity]{}, err
+		}
+		page.Items = append(page.Items, v.Entity)
+	}
+	if len(found) > req.Size {
+		page.Next = r.s.tokens.Encode(partition, found[req.Size-1].position)
+	}
+	return page, nil
 }
 
 // entry is a record at its place in a listing.
@@ -538,10 +720,15 @@ func (s *Storage) GetWith(_ context.Context, prototype kit.Entity, id string, ch
 // writable returns the record a write may change, with the adapter
 // contract's errors for a missing item or a stale version. The lock must
 // be held.
-func (r *repository) writable(id string, expect kit.Version) (record, error) {
+func (r *repository) writable(id string, expect kit.Version, caller string) (record, error) {
 	rec, err := r.lookup(id)
 	if err != nil {
 		return rec, err
+	}
+	if caller != "" {
+		if s, _ := rec.item[r.access.Owner].(*types.AttributeValueMemberS); s == nil || s.Value != caller {
+			return rec, kit.NotOwner(r.kind)
+		}
 	}
 	if expect != kit.AnyVersion && expect != rec.version {
 		return rec, fmt.Errorf("%s %s at version %d: %w", r.kind, id, rec.version, kit.ErrPreconditionFailed)

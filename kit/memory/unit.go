@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 
 	"github.com/lambdakit/lambdakit/kit"
@@ -65,9 +66,17 @@ func (u *unit) Commit(ctx context.Context) error {
 	for _, op := range u.Ops {
 		staged[op.Prototype.EntityKind()+"|"+op.Parent+"|"+op.ID] = true
 	}
+	releasing, err := u.releasing()
+	if err != nil {
+		return rollback(err)
+	}
 	var swept []string
 	for i, op := range u.Ops {
 		r := u.s.Open(op.Prototype, op.Parent).(*repository)
+		r.releasing = releasing
+		if r.accessErr != nil {
+			return rollback(r.accessErr)
+		}
 		r.parentInUnit = r.child() && staged[r.parentKind+"||"+r.parent]
 		pk, sk := r.key(op.ID)
 		before, existed := d.parts[pk][sk]
@@ -89,31 +98,49 @@ func (u *unit) Commit(ctx context.Context) error {
 			if err != nil {
 				return rollback(fmt.Errorf("encode %s: %w", r.kind, err))
 			}
+			values := dynamo.UniqueValues(r.access, item)
+			if err := r.checkValues(op.ID, nil, values); err != nil {
+				return fail(err)
+			}
 			rec := r.newRecord(op.ID, item)
 			_, rec.evt = u.s.stamps.Stamp(ctx)
 			r.put(op.ID, rec)
 			d.changes = append(d.changes, dynamo.Change{Op: dynamo.ChangeInsert, New: r.image(op.ID, rec)})
+			undos = append(undos, r.applyValues(op.ID, nil, values)...)
 		case kit.OpUpdate:
-			rec, err := r.writable(op.ID, op.Expect)
+			caller, err := r.guard(ctx, op.Patch.Derived)
 			if err != nil {
 				return fail(err)
 			}
-			set, err := encodeSet(op.Patch)
+			rec, err := r.writable(op.ID, op.Expect, caller)
+			if err != nil {
+				return fail(err)
+			}
+			set, err := dynamo.EncodeSet(op.Patch)
 			if err != nil {
 				return rollback(err)
 			}
-			next, err := r.patched(ctx, rec, set, op.Patch)
+			next, err := r.patched(ctx, op.ID, rec, set, op.Patch)
 			if err != nil {
 				return rollback(err)
+			}
+			old, values := dynamo.UniqueValues(r.access, rec.item), dynamo.UniqueValues(r.access, next.item)
+			if err := r.checkValues(op.ID, old, values); err != nil {
+				return fail(err)
 			}
 			r.commitUpdate(op.ID, rec, next)
+			undos = append(undos, r.applyValues(op.ID, old, values)...)
 		case kit.OpCheck:
-			if _, err := r.writable(op.ID, op.Expect); err != nil {
+			if _, err := r.writable(op.ID, op.Expect, ""); err != nil {
 				return fail(err)
 			}
 			continue
 		case kit.OpDelete:
-			rec, err := r.writable(op.ID, op.Expect)
+			caller, err := r.guard(ctx, false)
+			if err != nil {
+				return fail(err)
+			}
+			rec, err := r.writable(op.ID, op.Expect, caller)
 			if err != nil {
 				return fail(err)
 			}
@@ -122,6 +149,7 @@ func (u *unit) Commit(ctx context.Context) error {
 				return rollback(err)
 			}
 			delete(d.parts[pk], sk)
+			undos = append(undos, r.applyValues(op.ID, dynamo.UniqueValues(r.access, rec.item), nil)...)
 			if !r.child() {
 				swept = append(swept, pk, cause)
 			}
@@ -155,4 +183,46 @@ func (u *unit) Commit(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// releasing lists the uniqueness items (by partition key) whose values the
+// unit's updates and deletes give up, so that another of its operations
+// may claim them whatever the order they were staged in, as the DynamoDB
+// adapter's transaction hands a value over. The lock must be held.
+func (u *unit) releasing() (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, op := range u.Ops {
+		if op.Op != kit.OpUpdate && op.Op != kit.OpDelete {
+			continue
+		}
+		r := u.s.Open(op.Prototype, op.Parent).(*repository)
+		if len(r.access.Unique) == 0 {
+			continue
+		}
+		pk, sk := r.key(op.ID)
+		rec, ok := u.s.data.parts[pk][sk]
+		if !ok {
+			continue
+		}
+		next := map[string]string{}
+		if op.Op == kit.OpUpdate {
+			set, err := dynamo.EncodeSet(op.Patch)
+			if err != nil {
+				return nil, err
+			}
+			item := maps.Clone(rec.item)
+			maps.Copy(item, set)
+			for _, name := range op.Patch.Remove {
+				delete(item, name)
+			}
+			next = dynamo.UniqueValues(r.access, item)
+		}
+		for f, v := range dynamo.UniqueValues(r.access, rec.item) {
+			if next[f] != v {
+				key, _ := uniqueKey(r.kind, f, v)
+				out[key] = true
+			}
+		}
+	}
+	return out, nil
 }

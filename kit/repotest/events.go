@@ -21,13 +21,13 @@ type Filed struct {
 }
 
 // Catalog returns the catalog of every event the suite's stores raise: the
-// three of each entity (Note, Tag, Comment and Pin, each shown as its
+// three of each entity (Note, Tag, Comment, Pin, Book and Loan, each shown as its
 // JSON) and Filed. An adapter's test derives its store's events with it.
 func Catalog(tb testing.TB) *event.Catalog {
 	tb.Helper()
 	c := event.NewCatalog()
 	view := func(e kit.Entity) (json.RawMessage, error) { return json.Marshal(e) }
-	for _, e := range []kit.Entity{Note{}, Tag{}, Comment{}, Pin{}} {
+	for _, e := range []kit.Entity{Note{}, Tag{}, Comment{}, Pin{}, Book{}, Loan{}} {
 		decl := event.Entity{Kind: e.EntityKind(), Type: reflect.TypeOf(e), View: view}
 		if child, ok := e.(kit.Child); ok {
 			decl.ParentKind = child.ParentKind()
@@ -140,7 +140,7 @@ func checkEvents(t *testing.T, what string, got []event.Event, want []wantEvent)
 
 // kindOf is the entity kind of the suite's type name.
 func kindOf(typeName string) string {
-	for _, e := range []kit.Entity{Note{}, Tag{}, Comment{}, Pin{}} {
+	for _, e := range []kit.Entity{Note{}, Tag{}, Comment{}, Pin{}, Book{}, Loan{}} {
 		if reflect.TypeOf(e).Name() == typeName {
 			return e.EntityKind()
 		}

@@ -112,8 +112,9 @@ var layouts = []struct {
 
 // Run runs the contract against the adapter newStore makes: every test
 // under each layout of the Note kind (S=1 and S=8), then the tests of
-// changing layouts (Shards), of the unit of work (Unit) and of the events
-// writes raise (Events).
+// changing layouts (Shards), of the unit of work (Unit), of the events
+// writes raise (Events) and of declared access: patterns, unique values
+// and owners (Access).
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Helper()
 	tests := []struct {
@@ -165,6 +166,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("Events", func(t *testing.T) {
 		t.Parallel()
 		runEvents(t, newStore)
+	})
+	t.Run("Access", func(t *testing.T) {
+		t.Parallel()
+		runAccess(t, newStore)
 	})
 }
 
