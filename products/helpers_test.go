@@ -20,8 +20,13 @@ func adapters() map[string]func(t *testing.T) *golden.Service {
 }
 
 func request(method, path, body string) events.APIGatewayProxyRequest {
-	return events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, Body: body}
+	ev := events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, Body: body}
+	ev.RequestContext.Identity.UserArn = tester
+	return ev
 }
+
+// tester is the verified caller of request's requests: a review's owner.
+const tester = "arn:aws:iam::123456789012:user/tester"
 
 // countProducts lists every product through the port.
 func countProducts(t *testing.T, svc *golden.Service) int {

@@ -23,6 +23,8 @@ type Product struct {
 	ID             string    `json:"id" kit:"id"`
 	Name           string    `json:"name"`
 	Description    string    `json:"description,omitempty"`
+	Category       string    `json:"category,omitempty"`
+	SKU            string    `json:"sku,omitempty" kit:"unique"`
 	CreateDate     time.Time `json:"createDate" kit:"created"`
 	LastUpdateDate time.Time `json:"lastUpdateDate" kit:"updated"`
 	// ReviewCount and AverageRating summarize the product's reviews. The
@@ -38,6 +40,10 @@ func (Product) EntityKind() string { return Kind }
 // EntityID implements kit.Entity.
 func (p Product) EntityID() string { return p.ID }
 
+// Indexes implements kit.Indexed: GET /products?category=lamps lists a
+// category's products in id order.
+func (Product) Indexes() []kit.Index { return []kit.Index{{By: []string{"category"}}} }
+
 // ListShards implements kit.Sharded: writes spread over eight partitions of
 // the listing index; products written before sharding stay listed from the
 // unsharded one (Before) until a reshard moves them.
@@ -47,12 +53,16 @@ func (Product) ListShards() kit.Shards { return kit.Shards{Now: 8, Before: []int
 type CreateProduct struct {
 	Name        string `json:"name" validate:"required,notblank,max=200"`
 	Description string `json:"description" validate:"max=2000"`
+	Category    string `json:"category" validate:"omitempty,notblank,max=50"`
+	SKU         string `json:"sku" validate:"omitempty,max=64,slug"`
 }
 
 // UpdateProduct is the body of PUT /products/{id}: the fields to change.
 type UpdateProduct struct {
 	Name        *string `json:"name" validate:"omitnil,notblank,max=200"`
 	Description *string `json:"description" validate:"omitnil,max=2000"`
+	Category    *string `json:"category" validate:"omitnil,omitzero,notblank,max=50"`
+	SKU         *string `json:"sku" validate:"omitnil,omitzero,max=64,slug"`
 }
 
 // Register serves products, and their reviews under them, and keeps each

@@ -149,11 +149,15 @@ func (b *Bus) Validate(cmd any) error {
 	return out
 }
 
+// slugChars are the characters the slug tag allows.
+const slugChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 // NewValidator returns a validator configured as the bus's: fields are named
 // by their JSON tag, and the kit's own tags are registered. The bus adds its
 // English reasons on top; a caller of NewValidator only gets the errors.
 //
-// Kit tags: notblank (a string with something other than white space).
+// Kit tags: notblank (a string with something other than white space);
+// slug (ASCII letters, digits, '.', '_' and '-' only: codes such as SKUs).
 func NewValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
@@ -172,6 +176,9 @@ func NewValidator() *validator.Validate {
 	// Registering a tag on a new validator fails only for an empty tag name.
 	_ = v.RegisterValidation("notblank", func(fl validator.FieldLevel) bool {
 		return strings.TrimSpace(fl.Field().String()) != ""
+	})
+	_ = v.RegisterValidation("slug", func(fl validator.FieldLevel) bool {
+		return strings.Trim(fl.Field().String(), slugChars) == ""
 	})
 	return v
 }
@@ -233,6 +240,7 @@ func contractReasons() []contractReason {
 	return []contractReason{
 		{tag: "required", texts: map[string]string{"kit-required": "{0} is required"}},
 		{tag: "notblank", texts: map[string]string{"kit-notblank": "{0} must not be blank"}},
+		{tag: "slug", texts: map[string]string{"kit-slug": "{0} may hold only letters, digits, '.', '_' and '-'"}},
 		{tag: "max", key: bySize("max"), texts: map[string]string{
 			"kit-max-string": "{0} must be at most {1} characters",
 			"kit-max":        "{0} must be at most {1}",

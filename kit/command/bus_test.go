@@ -392,6 +392,7 @@ type reasons struct {
 	Pin      string   `json:"pin" validate:"required_without=OtherPin"`
 	OtherPin string   `json:"otherPin"`
 	Handle   string   `json:"handle" validate:"printascii"`
+	SKU      string   `json:"sku" validate:"omitempty,slug"`
 	Contact  string   `json:"contact" validate:"email"`
 	Colour   string   `json:"colour" validate:"oneof=red green"`
 	Token    string   `json:"token" validate:"uuid"`
@@ -408,7 +409,7 @@ func validReasons() reasons {
 	return reasons{
 		Nick: "n", Bio: "b", Code: "abcd", Score: 2, Pin: "1", Handle: "h",
 		Contact: "a@example.com", Colour: "red", Token: "0b5f1b3c-3f1e-4f8a-9c57-2f0e7a1d9e11",
-		Rank: 18, Initials: "ab", Zip: "1234", Homepage: "https://example.com",
+		Rank: 18, Initials: "ab", Zip: "1234", Homepage: "https://example.com", SKU: "LAMP-42_b.1",
 	}
 }
 
@@ -428,6 +429,7 @@ func TestReasons(t *testing.T) {
 		{"ref", "must be at most 2 characters", func(r *reasons) { s := "abc"; r.Ref = &s }},
 		{"pin", "is required when otherPin is absent", func(r *reasons) { r.Pin = "" }},
 		{"handle", "must be visible ASCII characters", func(r *reasons) { r.Handle = "é" }},
+		{"sku", "may hold only letters, digits, '.', '_' and '-'", func(r *reasons) { r.SKU = "LAMP 42" }},
 		// Everything else is validator's stock English, less the field name.
 		{"contact", "must be a valid email address", func(r *reasons) { r.Contact = "nobody" }},
 		{"colour", "must be one of [red green]", func(r *reasons) { r.Colour = "blue" }},

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/problem"
@@ -263,7 +264,7 @@ func newGenerator(ops []resource.Operation) *generator {
 		children: map[string][]child{},
 	}
 	for _, op := range ops {
-		if op.ParentKind == "" || op.Kind != resource.OpList {
+		if op.ParentKind == "" || op.Kind != resource.OpList || op.KindWide {
 			continue
 		}
 		g.children[op.ParentKind] = append(g.children[op.ParentKind], child{op.Collection, op.Entity})
@@ -356,6 +357,32 @@ func (g *generator) create(o *operation, op resource.Operation) {
 		o.Responses["404"] = problemResponse(fmt.Sprintf("The %s does not exist. %s", n.parent, uuidNote))
 	}
 	addShared(o, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable)
+	if a := accessOf(op); len(a.Unique) > 0 {
+		o.Responses["409"] = problemResponse(taken(n, a) + " Or a request with this " + apigw.HeaderIdempotencyKey + " is still in progress; retry once it has finished.")
+	}
+}
+
+// accessOf is the declared access of an operation's entity.
+func accessOf(op resource.Operation) kit.Access {
+	e, ok := reflect.New(op.Entity).Elem().Interface().(kit.Entity)
+	if !ok {
+		return kit.Access{}
+	}
+	a, _ := kit.AccessOf(e) // resource.Serve refused a declaration that fails
+	return a
+}
+
+// taken says when a write of an entity with unique fields is 409.
+func taken(n names, a kit.Access) string {
+	return fmt.Sprintf("Another %s has this %s: the problem's errors name the field, and nothing changed.", n.one, strings.Join(a.Unique, " or "))
+}
+
+// guarded adds the 403 of a write to an owned entity.
+func guarded(o *operation, n names, a kit.Access) {
+	if a.Owner == "" {
+		return
+	}
+	o.Responses["403"] = problemResponse(fmt.Sprintf("The caller is not the one who created the %s (its %s), or the request has no verified caller: nothing changed.", n.one, a.Owner))
 }
 
 func (g *generator) get(o *operation, op resource.Operation) {
@@ -413,6 +440,11 @@ func (g *generator) update(o *operation, op resource.Operation) {
 		", or a body that sets no field; or If-Match is not one entity tag or *.")
 	o.Responses["404"] = problemResponse(notFound(n))
 	addShared(o, http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable)
+	a := accessOf(op)
+	guarded(o, n, a)
+	if len(a.Unique) > 0 {
+		o.Responses["409"] = problemResponse(taken(n, a))
+	}
 }
 
 func (g *generator) remove(o *operation, op resource.Operation) {
@@ -433,22 +465,84 @@ func (g *generator) remove(o *operation, op resource.Operation) {
 	o.Responses["400"] = problemResponse("If-Match is not one entity tag or *.")
 	o.Responses["404"] = problemResponse(notFound(n))
 	addShared(o, http.StatusPreconditionFailed, http.StatusServiceUnavailable)
+	guarded(o, n, accessOf(op))
 }
 
 func (g *generator) list(o *operation, op resource.Operation) {
 	n := namesOf(op)
 	o.Summary = "List " + n.many
-	if n.parent != "" {
+	switch {
+	case op.KindWide:
+		o.Summary += " of every " + n.parent
+	case n.parent != "":
 		o.Summary += " of " + article(n.parent) + " " + n.parent
 	}
 	o.Description = "One page of " + n.many + ", oldest first. Every page but the last is full and has nextToken, which the next request passes to get the page after it."
 	o.Parameters = append(pathParams(op), listParameters()...)
 	o.Responses["200"] = &response{Description: "A page of " + n.many + ".", Content: jsonContent(ref(g.page(op)))}
-	o.Responses["400"] = problemResponse("pageSize is not an integer from 1 to 100 or is repeated, or nextToken is not one this listing issued.")
-	if n.parent != "" {
+	bad := "pageSize is not an integer from 1 to 100 or is repeated, or nextToken is not one this listing issued."
+	if len(op.Filters) > 0 {
+		a := accessOf(op)
+		o.Description += " " + filterNote(n, a, op.KindWide)
+		o.Parameters = append(o.Parameters, filterParameters(n, a)...)
+		bad = "pageSize is not an integer from 1 to 100, a parameter is repeated or empty, nextToken is not one this listing issued " +
+			"for the same filter and values, or the query filters by fields no listing takes (the problem names those it takes)."
+	} else if !op.KindWide {
+		bad += " Any other parameter is 400 too: the listing takes no filter."
+	}
+	o.Responses["400"] = problemResponse(bad)
+	if n.parent != "" && !op.KindWide {
 		o.Responses["404"] = problemResponse(fmt.Sprintf("The %s does not exist. %s", n.parent, uuidNote))
 	}
 	addShared(o, http.StatusServiceUnavailable)
+}
+
+// filterNote says which filters a listing takes and how each is served.
+func filterNote(n names, a kit.Access, kindWide bool) string {
+	var ways []string
+	for _, ix := range a.Indexes {
+		order := "oldest first"
+		if ix.Sort != "" {
+			order = "by " + ix.Sort
+		}
+		if ix.Descending {
+			order = "newest first"
+			if ix.Sort != "" {
+				order = "by " + ix.Sort + ", greatest first"
+			}
+		}
+		ways = append(ways, fmt.Sprintf("with %s, the %s of those values, %s (one Query of a secondary index)", strings.Join(ix.By, " and "), n.many, order))
+	}
+	for _, f := range a.Unique {
+		ways = append(ways, fmt.Sprintf("with %s alone, the one %s that has it, or none (one page, no nextToken)", f, n.one))
+	}
+	lead := "Filters: "
+	if kindWide {
+		lead = "Across every " + n.parent + ", and only with a filter: "
+	}
+	return lead + strings.Join(ways, "; ") + ". Other combinations are 400."
+}
+
+// filterParameters are a listing's filters as query parameters.
+func filterParameters(n names, a kit.Access) []*parameter {
+	var out []*parameter
+	seen := map[string]bool{}
+	add := func(name, description string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		out = append(out, &parameter{Name: name, In: "query", Description: description, Schema: &schema{Type: "string", MinLength: ptr(1)}})
+	}
+	for _, ix := range a.Indexes {
+		for _, f := range ix.By {
+			add(f, fmt.Sprintf("Lists only the %s whose %s is this value.", n.many, f))
+		}
+	}
+	for _, f := range a.Unique {
+		add(f, fmt.Sprintf("Finds the %s whose %s is this value (unique among %s).", n.one, f, n.many))
+	}
+	return out
 }
 
 // custom describes a route the service serves itself, from what it said of
@@ -806,6 +900,8 @@ var roleNotes = map[string]string{
 	"caller":    "Who created it: the caller's IAM ARN, as API Gateway verified it.",
 	"immutable": "Set on create; no update changes it.",
 	"server":    "Kept by the service; it may trail the writes it follows by a moment.",
+	"owner":     "Who created it: the caller's IAM ARN, as API Gateway verified it. Only that caller may change or delete it.",
+	"unique":    "Unique: no two have the same value; a write of a value another holds is 409.",
 }
 
 // timePattern is resource.TimeFormat as a pattern: UTC, always three
@@ -825,7 +921,7 @@ func entitySchema(t reflect.Type) *schema {
 		ps := s.Properties.get(f.name)
 		role := f.tag.Get("kit")
 		switch role {
-		case "id", "parent", "created", "updated", "caller", "server":
+		case "id", "parent", "created", "updated", "caller", "server", "owner":
 			ps.ReadOnly = true // a client that sends it gets a 400
 		}
 		if (role == "id" || role == "parent") && ps.Type == "string" {

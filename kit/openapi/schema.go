@@ -323,8 +323,12 @@ var oneofValue = regexp.MustCompile(`'[^']*'|\S+`)
 // Patterns for the kit's string checks. notblank is "has something other
 // than white space", which is what \S finds.
 const (
-	patternNotBlank   = `\S`
-	patternPrintASCII = `^[\x20-\x7E]*$`
+	patternNotBlank = `\S`
+	// patternEmptyOrNotBlank is notblank after omitempty or omitzero,
+	// which let "" through (an update's "" clears the field).
+	patternEmptyOrNotBlank = `^$|\S`
+	patternPrintASCII      = `^[\x20-\x7E]*$`
+	patternSlug            = `^[A-Za-z0-9._-]*$`
 )
 
 // formats maps validator's format checks to OpenAPI formats.
@@ -391,9 +395,15 @@ func constrain(s *schema, t reflect.Type, isPointer bool, rules []rule) bool {
 		case "oneof":
 			s.Enum = enum(kind, r.param)
 		case "notblank":
-			addPattern(s, patternNotBlank)
+			if slices.ContainsFunc(rules[:i], func(r rule) bool { return r.name == "omitempty" || r.name == "omitzero" }) {
+				addPattern(s, patternEmptyOrNotBlank) // "" skips the rule
+			} else {
+				addPattern(s, patternNotBlank)
+			}
 		case "printascii":
 			addPattern(s, patternPrintASCII)
+		case "slug":
+			addPattern(s, patternSlug)
 		default:
 			if f, ok := formats[r.name]; ok && kind == kindString {
 				s.Format = f

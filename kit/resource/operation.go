@@ -39,6 +39,12 @@ type Operation struct {
 	// Collection is the path's last segment, which names a listing's member
 	// and a child collection's include.
 	Collection string
+	// Filters are the query parameters an OpList takes besides paging:
+	// the fields of the entity's declared patterns and its unique fields.
+	Filters []string
+	// KindWide marks the listing of a child kind across every parent,
+	// served at /{collection} for its declared patterns.
+	KindWide bool
 	// Summary describes an OpCustom operation; generic ones are described
 	// by their kind.
 	Summary string

@@ -21,6 +21,8 @@ const (
 	roleCaller    = "caller"    // who created it: the verified caller
 	roleImmutable = "immutable" // set on create, never by an update
 	roleServer    = "server"    // maintained by the service itself, such as a summary a consumer keeps
+	roleOwner     = "owner"     // the verified caller who created it, and the only one who may change it
+	roleUnique    = "unique"    // a client's value that no two entities of the kind share
 )
 
 // field is one JSON field of an entity or an input.
@@ -154,7 +156,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		byName[f.name] = f
 		switch f.role {
 		case "":
-		case roleID, roleParent, roleCaller:
+		case roleID, roleParent, roleCaller, roleOwner:
 			if f.typ.Kind() != reflect.String {
 				return nil, fmt.Errorf("resource: %s.%s: a kit:%q field must be a string", entity, f.name, f.role)
 			}
@@ -164,7 +166,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 				return nil, fmt.Errorf("resource: %s.%s: a kit:%q field must be a time.Time", entity, f.name, f.role)
 			}
 			p.byRole[f.role] = f
-		case roleImmutable, roleServer:
+		case roleImmutable, roleServer, roleUnique:
 		default:
 			return nil, fmt.Errorf("resource: %s.%s: unknown kit tag %q", entity, f.name, f.role)
 		}
@@ -184,7 +186,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("resource: %s.%s matches no field of %s", create, in.name, entity)
-		case f.role != "" && f.role != roleImmutable:
+		case f.role != "" && f.role != roleImmutable && f.role != roleUnique:
 			return nil, fmt.Errorf("resource: %s.%s: the server sets %s.%s", create, in.name, entity, f.name)
 		case in.typ == f.typ:
 			if p.takeDefault(f.name).IsValid() {
@@ -205,7 +207,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 			return nil, fmt.Errorf("resource: %s.%s matches no field of %s", update, in.name, entity)
 		case f.role == roleImmutable:
 			return nil, fmt.Errorf("resource: %s.%s is immutable: it cannot be in %s", entity, f.name, update)
-		case f.role != "":
+		case f.role != "" && f.role != roleUnique:
 			return nil, fmt.Errorf("resource: %s.%s: the server sets %s.%s", update, in.name, entity, f.name)
 		case in.typ.Kind() != reflect.Pointer || in.typ.Elem() != f.typ:
 			return nil, fmt.Errorf("resource: %s.%s must be a *%s: nil leaves the field alone", update, in.name, f.typ)
@@ -283,7 +285,7 @@ func (p *plan) build(input any, s stamps) reflect.Value {
 	for _, d := range p.defaults {
 		e.FieldByIndex(d.to).Set(d.value) // no client can send these fields
 	}
-	for role, value := range map[string]string{roleID: s.id, roleParent: s.parent, roleCaller: s.caller} {
+	for role, value := range map[string]string{roleID: s.id, roleParent: s.parent, roleCaller: s.caller, roleOwner: s.caller} {
 		if f, ok := p.byRole[role]; ok {
 			e.FieldByIndex(f.index).SetString(value)
 		}

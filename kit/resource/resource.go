@@ -103,6 +103,9 @@ type (
 		Parent    string `json:"-"`
 		PageSize  int    `json:"-" query:"pageSize" default:"20" validate:"min=1,max=100"`
 		NextToken string `json:"-" query:"nextToken"`
+		// Where lists by a declared pattern, or finds a unique value's
+		// holder: the other query parameters (kit.PageRequest.Where).
+		Where map[string]string `json:"-"`
 	}
 	// GetWith reads a child's parent with the first page of its children.
 	GetWith[C kit.Entity] struct {
@@ -173,7 +176,11 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	if err != nil {
 		return err
 	}
-	r := &res[T, C, U]{s: s, plan: p, kind: zero.EntityKind(), idParam: "id"}
+	access, err := kit.AccessOf(zero)
+	if err != nil {
+		return fmt.Errorf("resource: %w", err)
+	}
+	r := &res[T, C, U]{s: s, plan: p, kind: zero.EntityKind(), idParam: "id", access: access}
 	r.name = path[strings.LastIndexByte(path, '/')+1:]
 	if c, ok := any(zero).(kit.Child); ok {
 		if r.parentParam, err = parentParam(path); err != nil {
@@ -183,6 +190,7 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 			return fmt.Errorf("resource: serve %s before its child %s", c.ParentKind(), r.kind)
 		}
 		r.idParam = strings.ToLower(r.kind) + "Id"
+		_, r.listed = any(zero).(kit.Listed)
 	}
 	if _, dup := s.kinds[r.kind]; dup {
 		return fmt.Errorf("resource: %s is served already", r.kind)
@@ -218,25 +226,60 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	if c, ok := any(zero).(kit.Child); ok {
 		parentKind = c.ParentKind()
 	}
-	for _, rt := range []struct {
+	routes := []struct {
 		method, path string
 		kind         OpKind
 		input        reflect.Type
 		handler      apigw.HandlerFunc
+		kindWide     bool
 	}{
-		{http.MethodPost, path, OpCreate, reflect.TypeFor[C](), r.postRoute},
-		{http.MethodGet, path, OpList, nil, r.listRoute},
-		{http.MethodGet, item, OpGet, nil, r.getRoute},
-		{http.MethodPut, item, OpUpdate, reflect.TypeFor[U](), r.putRoute},
-		{http.MethodDelete, item, OpDelete, nil, r.deleteRoute},
-	} {
+		{http.MethodPost, path, OpCreate, reflect.TypeFor[C](), r.postRoute, false},
+		{http.MethodGet, path, OpList, nil, r.listRoute, false},
+		{http.MethodGet, item, OpGet, nil, r.getRoute, false},
+		{http.MethodPut, item, OpUpdate, reflect.TypeFor[U](), r.putRoute, false},
+		{http.MethodDelete, item, OpDelete, nil, r.deleteRoute, false},
+	}
+	if parentKind != "" && len(access.Indexes) > 0 {
+		// A child's patterns span parents: they are listed at the top.
+		routes = append(routes, struct {
+			method, path string
+			kind         OpKind
+			input        reflect.Type
+			handler      apigw.HandlerFunc
+			kindWide     bool
+		}{http.MethodGet, "/" + r.name, OpList, nil, r.kindWideRoute, true})
+	}
+	for _, rt := range routes {
 		s.Router.Handle(rt.method+" "+rt.path, rt.handler)
-		s.ops = append(s.ops, Operation{
+		op := Operation{
 			Method: rt.method, Path: rt.path, Kind: rt.kind, Entity: reflect.TypeFor[T](), Input: rt.input,
-			EntityKind: r.kind, ParentKind: parentKind, Collection: r.name,
-		})
+			EntityKind: r.kind, ParentKind: parentKind, Collection: r.name, KindWide: rt.kindWide,
+		}
+		if rt.kind == OpList && (parentKind == "" || rt.kindWide) {
+			op.Filters = filters(access)
+		}
+		s.ops = append(s.ops, op)
 	}
 	return nil
+}
+
+// filters names the query parameters a kind's listing takes besides
+// paging: its patterns' fields and its unique fields, each once.
+func filters(a kit.Access) []string {
+	var out []string
+	for _, ix := range a.Indexes {
+		for _, f := range ix.By {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	for _, f := range a.Unique {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // pathPattern is a collection path: literal and {param} segments, the last
@@ -317,6 +360,8 @@ type res[T kit.Entity, C, U any] struct {
 	name        string // the collection's name: the listing's member, the include
 	idParam     string
 	parentParam string // "" unless T is a child
+	access      kit.Access
+	listed      bool // a kit.Listed child
 }
 
 func (r *res[T, C, U]) repo(parent string) kit.Repository[T] {
@@ -363,10 +408,11 @@ func (r *res[T, C, U]) remove(ctx context.Context, c Delete[T]) (Deleted, error)
 }
 
 func (r *res[T, C, U]) list(ctx context.Context, c List[T]) (kit.Page[T], error) {
-	if err := r.valid(c.Parent, ""); err != nil {
+	// A child listed without a parent is the kind-wide listing.
+	if err := r.valid(c.Parent, ""); err != nil && c.Parent != "" {
 		return kit.Page[T]{}, err
 	}
-	return r.repo(c.Parent).List(ctx, kit.PageRequest{Size: c.PageSize, Token: c.NextToken})
+	return r.repo(c.Parent).List(ctx, kit.PageRequest{Size: c.PageSize, Token: c.NextToken, Where: c.Where})
 }
 
 func (r *res[T, C, U]) postRoute(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
@@ -466,6 +512,78 @@ func (r *res[T, C, U]) listRoute(ctx context.Context, req *apigw.Request) (apigw
 	if err := req.BindQuery(&cmd); err != nil {
 		return apigw.Response{}, err
 	}
+	var err error
+	if cmd.Where, err = r.where(req); err != nil {
+		return apigw.Response{}, err
+	}
+	if len(cmd.Where) > 0 && r.parentParam != "" {
+		if len(r.access.Indexes) == 0 {
+			_, _, err := r.access.Match(cmd.Where)
+			return apigw.Response{}, err
+		}
+		return apigw.Response{}, kit.Invalid("the %s of every %s are listed by %s at /%s",
+			r.name, strings.ToLower(any(*new(T)).(kit.Child).ParentKind()), strings.Join(filters(r.access), " or "), r.name)
+	}
+	return r.page(ctx, cmd)
+}
+
+// kindWideRoute lists a child kind across every parent, by one of its
+// patterns (or plainly, if it is kit.Listed).
+func (r *res[T, C, U]) kindWideRoute(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+	var cmd List[T]
+	if err := req.BindQuery(&cmd); err != nil {
+		return apigw.Response{}, err
+	}
+	var err error
+	if cmd.Where, err = r.where(req); err != nil {
+		return apigw.Response{}, err
+	}
+	if len(cmd.Where) == 0 && !r.listed {
+		return apigw.Response{}, kit.Invalid("this listing needs a filter: %s", r.access.Supported())
+	}
+	return r.page(ctx, cmd)
+}
+
+// where reads a listing's filters: every query parameter but the paging
+// ones, each given once and not empty. Which combinations the kind serves
+// is the repository's to say.
+func (r *res[T, C, U]) where(req *apigw.Request) (map[string]string, error) {
+	var where map[string]string
+	for name := range req.Event.MultiValueQueryStringParameters {
+		if err := r.filter(req, name, &where); err != nil {
+			return nil, err
+		}
+	}
+	for name := range req.Event.QueryStringParameters {
+		if err := r.filter(req, name, &where); err != nil {
+			return nil, err
+		}
+	}
+	return where, nil
+}
+
+func (r *res[T, C, U]) filter(req *apigw.Request, name string, where *map[string]string) error {
+	if name == "pageSize" || name == "nextToken" {
+		return nil
+	}
+	if _, seen := (*where)[name]; seen {
+		return nil
+	}
+	v, _, err := req.QueryOnce(name)
+	switch {
+	case err != nil:
+		return err
+	case v == "":
+		return &kit.ValidationError{Fields: []kit.FieldError{{Field: name, Reason: "must not be empty"}}}
+	}
+	if *where == nil {
+		*where = map[string]string{}
+	}
+	(*where)[name] = v
+	return nil
+}
+
+func (r *res[T, C, U]) page(ctx context.Context, cmd List[T]) (apigw.Response, error) {
 	page, err := command.Dispatch[kit.Page[T]](ctx, r.s.Bus, cmd)
 	if err != nil {
 		return apigw.Response{}, err
