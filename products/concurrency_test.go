@@ -175,3 +175,72 @@ func TestIdempotentCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestSKURaces races writers for one SKU, through the router, on each
+// adapter: creates, then updates of two products; exactly one holds it, and
+// no uniqueness item is left without the product that holds it.
+func TestSKURaces(t *testing.T) {
+	for name, newService := range adapters() {
+		t.Run(name, func(t *testing.T) {
+			svc := newService(t)
+			evs := make([]events.APIGatewayProxyRequest, racers)
+			for i := range evs {
+				evs[i] = post(fmt.Sprintf(`{"name":"racer %d","sku":"RACE-1"}`, i), "", tester)
+				delete(evs[i].Headers, "Idempotency-Key")
+			}
+			created, conflicts := 0, 0
+			for i, resp := range race(t, svc, evs) {
+				switch resp.StatusCode {
+				case http.StatusCreated:
+					created++
+				case http.StatusConflict:
+					conflicts++
+				default:
+					t.Fatalf("create %d: %d %s", i, resp.StatusCode, resp.Body)
+				}
+			}
+			if created != 1 || conflicts != racers-1 {
+				t.Errorf("%d racing creates of one SKU: %d created, %d conflicts; want 1 and %d", racers, created, conflicts, racers-1)
+			}
+			ids := make([]string, 2)
+			for i := range ids {
+				resp := svc.Invoke(t, request("POST", "/products", fmt.Sprintf(`{"name":"holder %d","sku":"OWN-%d"}`, i, i)))
+				var p struct{ ID string }
+				if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || resp.StatusCode != http.StatusCreated {
+					t.Fatalf("create: %d %s", resp.StatusCode, resp.Body)
+				}
+				ids[i] = p.ID
+			}
+			// Two products race to take one SKU by update, round after round.
+			const rounds = 5
+			for round := range rounds {
+				sku := fmt.Sprintf("TAKEN-%d", round)
+				updates := []events.APIGatewayProxyRequest{
+					request("PUT", "/products/"+ids[0], `{"sku":"`+sku+`"}`),
+					request("PUT", "/products/"+ids[1], `{"sku":"`+sku+`"}`),
+				}
+				won := map[string]bool{}
+				for i, resp := range race(t, svc, updates) {
+					switch resp.StatusCode {
+					case http.StatusOK:
+						won[ids[i]] = true
+					case http.StatusConflict:
+					default:
+						t.Fatalf("round %d, update %d: %d %s", round, i, resp.StatusCode, resp.Body)
+					}
+				}
+				if len(won) != 1 {
+					t.Errorf("round %d: products that took the SKU: %v, want exactly one", round, won)
+				}
+				find := request("GET", "/products", "")
+				find.QueryStringParameters = map[string]string{"sku": sku}
+				list := svc.Invoke(t, find)
+				var page struct{ Products []struct{ ID, SKU string } }
+				if err := json.Unmarshal([]byte(list.Body), &page); err != nil || len(page.Products) != 1 || !won[page.Products[0].ID] {
+					t.Errorf("round %d: GET ?sku=%s: %d %s, want the winner", round, sku, list.StatusCode, list.Body)
+				}
+			}
+			t.Logf("%d racing creates: %d created, %d conflicts; %d rounds of two racing updates: one holder each", racers, created, conflicts, rounds)
+		})
+	}
+}

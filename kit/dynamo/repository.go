@@ -310,8 +310,12 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 		if err != nil {
 			return kit.Versioned[kit.Entity]{}, err
 		}
-		if !r.child() && len(ws) == 1 && !read {
-			return r.updateItem(ctx, id, ws[0].item.Update, caller)
+		if !r.child() && len(ws) == 1 {
+			v, changed, err := r.updateItem(ctx, id, ws[0].item.Update, caller)
+			if !changed || !read || attempt == 3 {
+				return v, err
+			}
+			continue // changed since it was read: read it again
 		}
 		tx, err := r.transaction(ws, nil)
 		if err != nil {
@@ -337,10 +341,10 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 }
 
 // updateItem makes an update that needs no transaction, returning the new
-// state.
-func (r *repository) updateItem(ctx context.Context, id string, update *types.Update, caller string) (kit.Versioned[kit.Entity], error) {
+// state; failed reports that its condition failed.
+func (r *repository) updateItem(ctx context.Context, id string, update *types.Update, caller string) (v kit.Versioned[kit.Entity], failed bool, err error) {
 	var out *dynamodb.UpdateItemOutput
-	err := retryConflicts(ctx, func() (err error) {
+	err = retryConflicts(ctx, func() (err error) {
 		out, err = r.table.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                           update.TableName,
 			Key:                                 update.Key,
@@ -353,14 +357,15 @@ func (r *repository) updateItem(ctx context.Context, id string, update *types.Up
 		})
 		return err
 	})
-	var failed *types.ConditionalCheckFailedException
+	var cond *types.ConditionalCheckFailedException
 	switch {
-	case errors.As(err, &failed):
-		return kit.Versioned[kit.Entity]{}, r.failure("update", id, failed.Item, caller)
+	case errors.As(err, &cond):
+		return kit.Versioned[kit.Entity]{}, true, r.failure("update", id, cond.Item, caller)
 	case err != nil:
-		return kit.Versioned[kit.Entity]{}, storeError("update", err)
+		return kit.Versioned[kit.Entity]{}, false, storeError("update", err)
 	}
-	return r.decode(out.Attributes)
+	v, err = r.decode(out.Attributes)
+	return v, false, err
 }
 
 // updateExtra is what a kind's access adds to an update: the pattern keys
