@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -268,7 +269,7 @@ func newBinding[C any](path string, optional bool) (*binding[C], error) {
 		body = append(body, reflect.StructField{Name: f.Name, Type: f.Type, Tag: f.Tag})
 		b.inBody = append(b.inBody, f.Index)
 	}
-	for name := range want {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if !seen["path "+name] {
 			return nil, fmt.Errorf("%s has no field for {%s}: tag one path:%q", t, name, name)
 		}
