@@ -2,8 +2,10 @@ package kit
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"strconv"
 	"time"
 )
 
@@ -23,6 +25,27 @@ func (u UUIDv7) NewID() string {
 	binary.BigEndian.PutUint64(ts[:], ms)
 	copy(b[:6], ts[2:])
 	b[6] = 0x70 | b[6]&0x0f // version 7
+	b[8] = 0x80 | b[8]&0x3f // RFC 9562 variant
+	return FormatUUID(b)
+}
+
+// NameID returns the UUID that parts name: the same parts always give the
+// same id, and different parts (or the same text split differently) give
+// different ones. It is for an entity there may be only one of per
+// combination, such as one vote per review and caller: a second create of
+// the id is a conflict, in the same write, whatever the concurrency. The
+// id is an RFC 9562 version 8 UUID made of the first 122 bits of a SHA-256
+// of the parts, so IsUUID holds and it never equals a UUIDv7 the kit
+// hands out. It sorts by its hash, not by time.
+func NameID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		// Length-prefixed, so that ("ab", "c") and ("a", "bc") differ.
+		h.Write([]byte(strconv.Itoa(len(p)) + ":" + p))
+	}
+	var b [16]byte
+	copy(b[:], h.Sum(nil))
+	b[6] = 0x80 | b[6]&0x0f // version 8
 	b[8] = 0x80 | b[8]&0x3f // RFC 9562 variant
 	return FormatUUID(b)
 }

@@ -116,3 +116,27 @@ func TestSystemClockIsUTC(t *testing.T) {
 		t.Errorf("SystemClock location = %v, want UTC", loc)
 	}
 }
+
+func TestNameID(t *testing.T) {
+	a := kit.NameID("00000000-0000-7000-8000-000000000003", "arn:aws:iam::1:user/a")
+	if again := kit.NameID("00000000-0000-7000-8000-000000000003", "arn:aws:iam::1:user/a"); again != a {
+		t.Errorf("NameID is not deterministic: %s, then %s", a, again)
+	}
+	if !kit.IsUUID(a) {
+		t.Errorf("NameID = %q, not a UUID", a)
+	}
+	if b := uuidBytes(t, a); b[6]>>4 != 8 || b[8]>>6 != 0b10 {
+		t.Errorf("NameID = %s: version %d, variant bits %02b; want version 8, RFC 9562 variant", a, b[6]>>4, b[8]>>6)
+	}
+	for name, other := range map[string]string{
+		"another caller":     kit.NameID("00000000-0000-7000-8000-000000000003", "arn:aws:iam::1:user/b"),
+		"another review":     kit.NameID("00000000-0000-7000-8000-000000000004", "arn:aws:iam::1:user/a"),
+		"the parts swapped":  kit.NameID("arn:aws:iam::1:user/a", "00000000-0000-7000-8000-000000000003"),
+		"the parts joined":   kit.NameID("00000000-0000-7000-8000-000000000003arn:aws:iam::1:user/a"),
+		"a boundary shifted": kit.NameID("00000000-0000-7000-8000-000000000003a", "rn:aws:iam::1:user/a"),
+	} {
+		if other == a {
+			t.Errorf("%s gives the same id %s", name, a)
+		}
+	}
+}

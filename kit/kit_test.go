@@ -133,3 +133,29 @@ func TestFuncAdapters(t *testing.T) {
 		t.Errorf("IDFunc.NewID() = %q, %q", a, b)
 	}
 }
+
+func TestFailedAt(t *testing.T) {
+	taken := &kit.UnitError{Index: 0, Op: "create VOTE 1", Err: fmt.Errorf("exists: %w", kit.ErrConflict)}
+	for _, tc := range []struct {
+		name  string
+		err   error
+		index int
+		want  error // what the result must match; nil: the result is nil
+	}{
+		{"the operation", taken, 0, kit.ErrConflict},
+		{"the operation, wrapped", fmt.Errorf("commit: %w", taken), 0, kit.ErrConflict},
+		{"another operation", taken, 1, nil},
+		{"a conflict that is no operation's", kit.Errorf(kit.ErrConflict, "a request with this Idempotency-Key is in progress"), 0, nil},
+		{"no error", nil, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := kit.FailedAt(tc.err, tc.index)
+			switch {
+			case tc.want == nil && got != nil:
+				t.Errorf("FailedAt = %v, want nil", got)
+			case tc.want != nil && !errors.Is(got, tc.want):
+				t.Errorf("FailedAt = %v, want it to match %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -71,6 +71,20 @@ func (e *UnitError) Error() string {
 // Unwrap makes errors.Is see the kind of failure.
 func (e *UnitError) Unwrap() error { return e.Err }
 
+// FailedAt returns why the unit's operation at index (in staging order, as
+// UnitError counts) failed, when err is a *UnitError naming it, and nil
+// otherwise. It tells "this create found its id taken" apart from every
+// other conflict a commit can meet, such as an Idempotency-Key in flight:
+//
+//	if errors.Is(kit.FailedAt(err, 0), kit.ErrConflict) { return errVoted }
+func FailedAt(err error, index int) error {
+	var ue *UnitError
+	if errors.As(err, &ue) && ue.Index == index {
+		return ue.Err
+	}
+	return nil
+}
+
 // Staged is one operation a unit holds, as adapters read it.
 type Staged struct {
 	Op        StagedOp

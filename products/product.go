@@ -5,6 +5,7 @@ package products
 
 import (
 	"errors"
+	"net/http"
 	"time"
 
 	"go.uber.org/fx"
@@ -65,13 +66,16 @@ type UpdateProduct struct {
 	SKU         *string `json:"sku" validate:"omitnil,omitzero,max=64,slug"`
 }
 
-// Register serves products, and their reviews under them, and keeps each
-// product's review summary.
+// Register serves products, and their reviews under them, keeps each
+// product's review summary, and lets callers mark a review helpful.
 func Register(s *resource.Service) error {
 	return errors.Join(
 		resource.Serve[Product, CreateProduct, UpdateProduct](s, "/products"),
 		resource.Serve[Review, CreateReview, UpdateReview](s, "/products/{id}/reviews"),
 		event.Handle(s.Events, summarize(s.Storage)),
+		resource.Declare[Vote](s),
+		resource.Handle(s, "POST /products/{id}/reviews/{reviewId}/helpful",
+			resource.Op{Summary: "Mark a review helpful", Status: http.StatusCreated, Problems: []error{errVoted}}, markHelpful(s)),
 	)
 }
 

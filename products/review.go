@@ -18,6 +18,7 @@ type Review struct {
 	Author         string    `json:"author,omitempty" kit:"owner"`
 	CreateDate     time.Time `json:"createDate" kit:"created"`
 	LastUpdateDate time.Time `json:"lastUpdateDate" kit:"updated"`
+	HelpfulCount   int       `json:"helpfulCount,omitempty" kit:"server"`
 }
 
 // EntityKind implements kit.Entity.

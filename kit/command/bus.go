@@ -162,16 +162,17 @@ func NewValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
-			if q := f.Tag.Get("query"); q != "" {
+		if name != "" && name != "-" {
+			return name
+		}
+		// A field a custom operation binds from the request is named as
+		// the client sent it.
+		for _, key := range []string{"query", "path", "header"} {
+			if q, _, _ := strings.Cut(f.Tag.Get(key), ","); q != "" {
 				return q
 			}
-			return f.Name
-		case "":
-			return f.Name
 		}
-		return name
+		return f.Name
 	})
 	// Registering a tag on a new validator fails only for an empty tag name.
 	_ = v.RegisterValidation("notblank", func(fl validator.FieldLevel) bool {

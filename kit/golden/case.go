@@ -69,7 +69,7 @@ type directive struct {
 // an argument.
 func directiveArg(name string) (known, takesArg bool) {
 	switch name {
-	case "resource", "base-path":
+	case "resource", "base-path", "caller":
 		return true, true
 	case "base64", "anonymous":
 		return true, false
@@ -136,16 +136,24 @@ func (c *caseFile) directive(n int, text string) error {
 	known, takesArg := directiveArg(name)
 	switch {
 	case !known:
-		return fmt.Errorf("line %d: unknown directive @%s (known: @resource, @base-path, @base64, @anonymous)", n, name)
+		return fmt.Errorf("line %d: unknown directive @%s (known: @resource, @base-path, @caller, @anonymous, @base64)", n, name)
 	case takesArg && arg == "":
 		return fmt.Errorf("line %d: @%s needs an argument", n, name)
 	case !takesArg && arg != "":
 		return fmt.Errorf("line %d: @%s takes no argument, got %q", n, name, arg)
-	case takesArg && !strings.HasPrefix(arg, "/"):
+	case name == "caller" && strings.ContainsAny(arg, " \t"):
+		return fmt.Errorf("line %d: @caller %q: an ARN has no white space", n, arg)
+	case takesArg && name != "caller" && !strings.HasPrefix(arg, "/"):
 		return fmt.Errorf("line %d: @%s %s does not start with /", n, name, arg)
 	}
 	if first, dup := c.directives[name]; dup {
 		return fmt.Errorf("line %d: @%s repeated (first on line %d)", n, name, first.line)
+	}
+	// A request has one caller, or none.
+	for _, pair := range [][2]string{{"caller", "anonymous"}, {"anonymous", "caller"}} {
+		if other, ok := c.directives[pair[1]]; ok && name == pair[0] {
+			return fmt.Errorf("line %d: @%s and @%s (line %d) contradict each other", n, name, pair[1], other.line)
+		}
 	}
 	c.directives[name] = directive{arg: arg, line: n}
 	return nil
@@ -213,6 +221,9 @@ func (c *caseFile) event() (events.APIGatewayProxyRequest, error) {
 
 	if _, ok := c.directives["anonymous"]; ok {
 		ev.RequestContext.Identity.UserArn = ""
+	}
+	if d, ok := c.directives["caller"]; ok {
+		ev.RequestContext.Identity.UserArn = d.arg
 	}
 	if d, ok := c.directives["base-path"]; ok {
 		ev.RequestContext.Path = strings.TrimSuffix(d.arg, "/") + c.path

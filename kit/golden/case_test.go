@@ -174,6 +174,15 @@ func TestParseCase(t *testing.T) {
 			},
 		},
 		{
+			name: "@caller",
+			file: "@caller arn:aws:iam::123456789012:role/other\nPOST /products/1/helpful\n",
+			want: func() events.APIGatewayProxyRequest {
+				ev := request("POST", "/products/1/helpful")
+				ev.RequestContext.Identity.UserArn = "arn:aws:iam::123456789012:role/other"
+				return ev
+			},
+		},
+		{
 			name: "@resource",
 			file: "@resource /products/{id}/tags/{tag}\nGET /products/00000000-0000-7000-8000-000000000001/tags/red\n",
 			want: func() events.APIGatewayProxyRequest {
@@ -239,6 +248,10 @@ func TestParseCaseErrors(t *testing.T) {
 		{"directive without argument", "GET /products\n@resource\n", "line 2: @resource needs an argument"},
 		{"directive with argument", "GET /products\n@base64 yes\n", `line 2: @base64 takes no argument, got "yes"`},
 		{"relative base path", "GET /products\n@base-path prod\n", "line 2: @base-path prod does not start with /"},
+		{"caller without argument", "GET /products\n@caller\n", "line 2: @caller needs an argument"},
+		{"caller with white space", "GET /products\n@caller arn:a b\n", `line 2: @caller "arn:a b": an ARN has no white space`},
+		{"caller and anonymous", "@caller arn:aws:iam::1:user/a\nGET /products\n@anonymous\n", "line 3: @anonymous and @caller (line 1) contradict each other"},
+		{"anonymous and caller", "@anonymous\nGET /products\n@caller arn:aws:iam::1:user/a\n", "line 3: @caller and @anonymous (line 1) contradict each other"},
 		{"repeated directive", "@base-path /a\nGET /products\n@base-path /b\n", "line 3: @base-path repeated (first on line 1)"},
 		{"resource does not match", "GET /products/1/x\n@resource /products/{id}\n", "line 2: @resource /products/{id}: does not match path /products/1/x"},
 		{"resource literal differs", "GET /orders/1\n@resource /products/{id}\n", "line 2: @resource /products/{id}: does not match path /orders/1"},

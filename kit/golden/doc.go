@@ -79,9 +79,15 @@
 //   - @base-path PREFIX, such as "@base-path /prod": the prefix that
 //     requestContext.path carries before the path when the API is called
 //     through its stage or a custom domain's base path.
+//   - @caller ARN, such as "@caller arn:aws:iam::123456789012:user/other":
+//     the caller API Gateway verified (requestContext.identity.userArn)
+//     is ARN instead of the fixed IAM user, so that a rule about callers
+//     (one vote each, only the owner may change it) is a case. Seeds may
+//     name theirs too.
 //   - @anonymous: the request carries no caller, as an unsigned local
 //     request does; otherwise requestContext.identity.userArn is a fixed
-//     IAM user.
+//     IAM user, or @caller's. A case has one of @caller and @anonymous at
+//     most.
 //   - @base64: the body is written base64-encoded, as API Gateway delivers
 //     a binary body, and isBase64Encoded is true. It keeps bytes that are
 //     not UTF-8 out of the file.

@@ -278,7 +278,7 @@ func newGenerator(ops []resource.Operation) *generator {
 
 // operation describes one registered operation.
 func (g *generator) operation(op resource.Operation) (*operation, error) {
-	if op.Kind != resource.OpCustom && op.Entity == nil {
+	if !custom(op) && op.Entity == nil {
 		return nil, fmt.Errorf("openapi: %s %s: a %s operation needs its entity type", op.Method, op.Path, op.Kind)
 	}
 	if (op.Kind == resource.OpCreate || op.Kind == resource.OpUpdate) && op.Input == nil {
@@ -301,6 +301,8 @@ func (g *generator) operation(op resource.Operation) (*operation, error) {
 		g.list(o, op)
 	case resource.OpCustom:
 		g.custom(o, op)
+	case resource.OpHandle:
+		g.handled(o, op)
 	default:
 		return nil, fmt.Errorf("openapi: %s %s: unknown operation kind %q", op.Method, op.Path, op.Kind)
 	}
@@ -738,9 +740,9 @@ func (placeholder) EntityID() string   { return "" }
 func sharedHeaders() map[string]*header {
 	return map[string]*header{
 		headerETag: {
-			Description: `The version of the resource, a strong entity tag ("3"), for If-Match and If-None-Match.`,
+			Description: `The version of the resource, a strong entity tag ("3"), for If-Match and If-None-Match; "3.2" once fields the service keeps itself have changed twice without a new version (If-Match reads the version alone).`,
 			Required:    true,
-			Schema:      &schema{Type: "string", Pattern: `^"[0-9]+"$`},
+			Schema:      &schema{Type: "string", Pattern: `^"[0-9]+(\.[0-9]+)?"$`},
 		},
 		headerLocation: {
 			Description: "The path of the new resource, behind the stage's or custom domain's base path when the call had one.",
@@ -789,7 +791,7 @@ func (g *generator) tag(op resource.Operation) string {
 	}
 	g.tags[name] = true
 	t := tag{Name: name}
-	if op.Kind != resource.OpCustom {
+	if !custom(op) {
 		n := namesOf(op)
 		t.Description = upperFirst(n.many) + "."
 		if n.parent != "" {
@@ -809,7 +811,7 @@ func (g *generator) operationID(op resource.Operation) string {
 	switch op.Kind {
 	case resource.OpList:
 		id = "list" + words(op.Collection, "")
-	case resource.OpCustom:
+	case resource.OpCustom, resource.OpHandle:
 		id = strings.ToLower(op.Method)
 		for seg := range strings.SplitSeq(op.Path, "/") {
 			if !strings.HasPrefix(seg, "{") {
@@ -899,7 +901,7 @@ var roleNotes = map[string]string{
 	"updated":   "When it was last written.",
 	"caller":    "Who created it: the caller's IAM ARN, as API Gateway verified it.",
 	"immutable": "Set on create; no update changes it.",
-	"server":    "Kept by the service; it may trail the writes it follows by a moment.",
+	"server":    "Kept by the service; no client sets it.",
 	"owner":     "Who created it: the caller's IAM ARN, as API Gateway verified it. Only that caller may change or delete it.",
 	"unique":    "Unique: no two have the same value; a write of a value another holds is 409.",
 }
@@ -985,6 +987,9 @@ func (g *generator) page(op resource.Operation) string {
 // defaults; an update's says which fields "" clears.
 func (g *generator) input(t reflect.Type, op resource.Operation) string {
 	base := t.Name()
+	if base == "" && op.Command != nil {
+		base = op.Command.Name() // a custom operation's body: its input's own fields
+	}
 	if base == "" {
 		base = upperFirst(operationIDHint(op)) + "Input"
 	}
@@ -1020,7 +1025,7 @@ func (g *generator) input(t reflect.Type, op resource.Operation) string {
 
 // operationIDHint names an anonymous input after its operation.
 func operationIDHint(op resource.Operation) string {
-	if op.Kind == resource.OpCustom {
+	if custom(op) {
 		return strings.ToLower(op.Method) + words(op.Path, "")
 	}
 	return string(op.Kind) + words(op.EntityKind, "")

@@ -17,6 +17,10 @@ const (
 	OpDelete OpKind = "delete"
 	OpList   OpKind = "list"
 	OpCustom OpKind = "custom"
+	// OpHandle is a custom operation registered with Handle or
+	// HandleNoContent: the kit knows its input, result and problems, and
+	// documents it from them.
+	OpHandle OpKind = "handle"
 )
 
 // Operation describes one route as the service registered it, for what
@@ -49,12 +53,47 @@ type Operation struct {
 	// by their kind.
 	Summary string
 	// Statuses are the success and error statuses of an OpCustom
-	// operation; generic ones follow from their kind.
+	// operation, and the success status alone of an OpHandle one; generic
+	// ones follow from their kind.
 	Statuses []int
+
+	// What the kit knows of an OpHandle operation from its input and its
+	// Op; Input is then nil and Body holds the body's fields.
+
+	// Description says more than Summary.
+	Description string
+	// Command is the input type the operation binds.
+	Command reflect.Type
+	// Params are the path, query and header parameters it binds, in the
+	// order of the input's fields.
+	Params []Param
+	// Body is a struct of the input's body fields (json tags, validate
+	// rules), or nil when it takes no body; BodyOptional when a client may
+	// leave it out.
+	Body         reflect.Type
+	BodyOptional bool
+	// Problems are the client-facing errors (*kit.Error) it answers with
+	// of its own.
+	Problems []error
 }
 
-// Operations returns every operation registered with Serve or Describe, in
-// registration order.
+// Param is one parameter an OpHandle operation's input binds.
+type Param struct {
+	// Name is the parameter's name: "reviewId", "pageSize", "If-Match".
+	Name string
+	// In is where it comes from: "path", "query" or "header".
+	In string
+	// Type is the input field's type, and Tag its tag (validate rules,
+	// default).
+	Type reflect.Type
+	Tag  reflect.StructTag
+	// ID marks a path parameter that is an id: one that is not a UUID is
+	// 404.
+	ID bool
+}
+
+// Operations returns every operation registered with Serve, Handle,
+// HandleNoContent or Describe, in registration order.
 func (s *Service) Operations() []Operation { return slices.Clone(s.ops) }
 
 // Describe documents a route a service registered itself on s.Router, so
