@@ -44,7 +44,7 @@ func TestLocalServerServesDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := localHandler(router, svc, filepath.Join(root, ".local", "node_modules", "swagger-ui-dist"))
+	handler, err := localHandler(router, svc, filepath.Join(root, ".local", "node_modules", "swagger-ui-dist"), defaultLocalCaller)
 	if err != nil {
 		t.Fatal(err)
 	}

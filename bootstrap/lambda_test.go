@@ -388,6 +388,48 @@ func TestLambdaRuntime(t *testing.T) {
 	}
 }
 
+// TestLambdaTakesNoCallerFromHeaders: the local server may simulate a
+// caller from an X-Caller header, but the function never does; an event
+// carrying one is served as the caller API Gateway verified, or as none.
+// The caller is seen where the kit uses it: an Idempotency-Key is scoped
+// to its caller, so the same key replays a request only for the same
+// caller.
+func TestLambdaTakesNoCallerFromHeaders(t *testing.T) {
+	s := sampleEntity(t)
+	e := startEmulator(t, ddb.NewTable(t).Name)
+	const mallory = "arn:aws:iam::000000000000:user/mallory"
+	post := func(verified, key string, xCaller bool) events.APIGatewayProxyResponse {
+		t.Helper()
+		headers := map[string]string{"Idempotency-Key": key}
+		if xCaller {
+			headers["X-Caller"] = mallory
+		}
+		ev := event("POST", s.create.Path, s.createBody, headers, nil)
+		ev.RequestContext.Identity.UserArn = verified
+		resp := e.invoke(t, ev)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", resp.StatusCode, resp.Body)
+		}
+		return resp
+	}
+	for _, verified := range []string{"", "arn:aws:iam::123456789012:user/alice"} {
+		key := "x-caller-" + strconv.Itoa(len(verified))
+		first := post(verified, key, true)
+		if first.Headers["Idempotent-Replayed"] != "" {
+			t.Fatalf("verified %q: the first request was a replay", verified)
+		}
+		// Served as the verified caller, the first request is what the
+		// same key replays for that caller without the header...
+		if again := post(verified, key, false); again.Headers["Idempotent-Replayed"] != "true" || again.Body != first.Body {
+			t.Errorf("verified %q with X-Caller %s: a retry without the header was no replay (%s), so the header made the caller", verified, mallory, again.Body)
+		}
+		// ...and not what it replays for the caller the header named.
+		if other := post(mallory, key, false); other.Headers["Idempotent-Replayed"] != "" || other.Body == first.Body {
+			t.Errorf("verified %q with X-Caller %s: %s signing the same key got a replay", verified, mallory, mallory)
+		}
+	}
+}
+
 // members decodes a listing's page: its members, under the collection's
 // name, by id.
 func members(t *testing.T, page events.APIGatewayProxyResponse, collection string) []struct{ ID string } {

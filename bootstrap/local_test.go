@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/lambdakit/lambdakit/kit/apigw"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 	kitevent "github.com/lambdakit/lambdakit/kit/event"
 	"github.com/lambdakit/lambdakit/kit/relay"
@@ -42,7 +43,7 @@ func localServer(tb testing.TB) *local {
 	l := &local{base: fmt.Sprintf("http://127.0.0.1:%d", port), table: ddb.NewTable(tb), logs: logs}
 	cfg := Config{
 		TableName: l.table.Name, Region: "us-east-1", Endpoint: ddb.Endpoint(), LogLevel: "info", Port: port,
-		CursorSecret: []byte("local-test-cursor-signing-key"), RequestBudget: 10 * time.Second,
+		CursorSecret: []byte("local-test-cursor-signing-key"), RequestBudget: 10 * time.Second, LocalCaller: defaultLocalCaller,
 	}
 	app := fxtest.New(tb, fx.Supply(cfg, zap.New(core)), components(), fx.Invoke(serve))
 	app.RequireStart()
@@ -51,7 +52,8 @@ func localServer(tb testing.TB) *local {
 }
 
 // send sends an API Gateway event to the local server as the HTTP request
-// it stands for, and returns the response as the event's.
+// it stands for, signed by its caller (X-Caller, empty when unsigned), and
+// returns the response as the event's.
 func (l *local) send(tb testing.TB, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	tb.Helper()
 	q := url.Values{}
@@ -80,6 +82,7 @@ func (l *local) send(tb testing.TB, ev events.APIGatewayProxyRequest) events.API
 			req.Header.Add(name, v)
 		}
 	}
+	req.Header.Set(apigw.HeaderCaller, ev.RequestContext.Identity.UserArn)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		tb.Fatal(err)
@@ -169,6 +172,64 @@ func TestLocalEventPath(t *testing.T) {
 	if again := rig.state(t); !slices.Equal(again, settled) {
 		t.Errorf("the consumers had not run (consumers: %v): running them in process changed the table from\n%s\nto\n%s",
 			consumers, strings.Join(settled, "\n"), strings.Join(again, "\n"))
+	}
+}
+
+// TestLocalServerSimulatesCaller: the local server serves each request as
+// if its X-Caller header, or else LOCAL_CALLER, had signed it, as API
+// Gateway would pass on a verified caller. The caller is seen where the
+// kit uses it: an Idempotency-Key is scoped to its caller, so the same
+// key replays a request only for the same caller.
+func TestLocalServerSimulatesCaller(t *testing.T) {
+	l := localServer(t)
+	s := sampleEntity(t)
+	const alice, bob = "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/bob"
+	post := func(caller *string) events.APIGatewayProxyResponse {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, l.base+s.create.Path, strings.NewReader(s.createBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Idempotency-Key", "simulated-caller")
+		if caller != nil {
+			req.Header.Set(apigw.HeaderCaller, *caller)
+		}
+		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", resp.StatusCode, raw)
+		}
+		return events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(raw),
+			Headers: map[string]string{"Idempotent-Replayed": resp.Header.Get("Idempotent-Replayed"), "Location": resp.Header.Get("Location")}}
+	}
+	str := func(s string) *string { return &s }
+	var made []string
+	for _, tc := range []struct {
+		name     string
+		caller   *string
+		replayed bool
+	}{
+		{"alice", str(alice), false},
+		{"alice again", str(alice), true},
+		{"bob", str(bob), false},
+		{"no header: LOCAL_CALLER", nil, false},
+		{"LOCAL_CALLER by name", str(defaultLocalCaller), true},
+		{"empty header: unsigned", str(""), false},
+		{"unsigned again", str(""), true},
+	} {
+		resp := post(tc.caller)
+		if got := resp.Headers["Idempotent-Replayed"] == "true"; got != tc.replayed {
+			t.Errorf("%s: replayed %v, want %v (callers so far made %v)", tc.name, got, tc.replayed, made)
+		}
+		if !tc.replayed {
+			made = append(made, path.Base(resp.Headers["Location"]))
+		}
+	}
+	if distinct := slices.Compact(slices.Sorted(slices.Values(made))); len(made) != 4 || len(distinct) != 4 {
+		t.Errorf("made %v, want 4 entities, one per caller", made)
 	}
 }
 
