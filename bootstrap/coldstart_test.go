@@ -30,7 +30,7 @@ type coldFunction struct {
 	body   any    // the problem body a 404 must carry; nil for any body
 }
 
-// notFound is the body the service answers a missing product with, as the
+// notFound is the body the service answers a missing entity with, as the
 // kit maps it. The sdk baseline must send the same; and the service sending
 // it rules out a 404 for want of a route, which never reaches DynamoDB.
 var notFound = problem.FromError(kit.ErrNotFound)
@@ -74,6 +74,7 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 	}
 	env := functionEnv(b, table.Name)
+	get := sampleEntity(b).get.Path
 
 	// Durations per function, in iteration order.
 	inits := make(map[string][]time.Duration)
@@ -82,7 +83,7 @@ func BenchmarkColdStart(b *testing.B) {
 	for i := range b.N {
 		for j := range coldFunctions {
 			f := coldFunctions[(i+j)%len(coldFunctions)]
-			init, first := coldStart(b, f, bins[f.pkg], env)
+			init, first := coldStart(b, f, bins[f.pkg], env, get)
 			inits[f.name] = append(inits[f.name], init)
 			firsts[f.name] = append(firsts[f.name], first)
 		}
@@ -144,11 +145,11 @@ func binarySizes(tb testing.TB, bins map[string]string) map[string]int64 {
 }
 
 // coldStart starts bin under a fresh aws-lambda-rie, sends it one request
-// for a missing product, checks the answer f must give, stops RIE, and
+// for a missing entity (a GET of the get route pattern), checks the answer f must give, stops RIE, and
 // returns INIT and the first invoke as RIE logged them. RIE runs INIT when
 // the first invocation arrives, so waiting for it to listen costs nothing
 // measured.
-func coldStart(b *testing.B, f coldFunction, bin string, env []string) (init, first time.Duration) {
+func coldStart(b *testing.B, f coldFunction, bin string, env []string, get string) (init, first time.Duration) {
 	b.Helper()
 	e := runEmulator(b, bin, env)
 	defer e.stop() // also when b.Fatalf ends the benchmark
@@ -157,7 +158,7 @@ func coldStart(b *testing.B, f coldFunction, bin string, env []string) (init, fi
 		b.Fatalf("%s: %s\naws-lambda-rie log:\n%s", f.name, fmt.Sprintf(format, args...), e.out)
 	}
 
-	resp, err := e.post(coldEvent())
+	resp, err := e.post(coldEvent(get))
 	if err != nil {
 		fail("invoke: %v", err)
 	}
@@ -190,25 +191,26 @@ func coldStart(b *testing.B, f coldFunction, bin string, env []string) (init, fi
 	}
 }
 
-// coldEvent is an API Gateway REST proxy event for GET
-// /products/{productId} with a fresh random (v4) id, so no product has it.
-func coldEvent() events.APIGatewayProxyRequest {
+// coldEvent is an API Gateway REST proxy event for GET of the route
+// pattern, an entity's get, with a fresh random (v4) id, so no entity has
+// it. The sdk baseline reads the same id from its one path parameter.
+func coldEvent(pattern string) events.APIGatewayProxyRequest {
 	var u [16]byte
 	_, _ = rand.Read(u[:])
 	u[6] = 0x40 | u[6]&0x0f // version 4
 	u[8] = 0x80 | u[8]&0x3f // RFC 9562 variant
 	id := kit.FormatUUID(u)
-	const resource = "/products/{productId}"
+	path, params := fill(pattern, id)
 	return events.APIGatewayProxyRequest{
-		Resource:       resource,
-		Path:           "/products/" + id,
+		Resource:       pattern,
+		Path:           path,
 		HTTPMethod:     http.MethodGet,
 		Headers:        map[string]string{"Accept": "application/json"},
-		PathParameters: map[string]string{"productId": id},
+		PathParameters: params,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			ResourcePath: resource,
+			ResourcePath: pattern,
 			HTTPMethod:   http.MethodGet,
-			Path:         "/prod/products/" + id,
+			Path:         "/prod" + path,
 			Stage:        "prod",
 			RequestID:    "cold-" + id,
 		},

@@ -39,6 +39,11 @@ type Config struct {
 	// (POWERTOOLS_SERVICE_NAME), named as Powertools for Lambda names them;
 	// both default to "lambdakit".
 	Metrics apigw.Metrics
+	// LocalCaller is the caller the local server simulates for a request
+	// without an X-Caller header (LOCAL_CALLER), as if API Gateway had
+	// verified it. Unused under Lambda, where only API Gateway says who
+	// called.
+	LocalCaller string
 	// SwaggerUI is the directory of the swagger-ui-dist npm package the
 	// local server's docs page loads (SWAGGER_UI_DIR; make run sets it).
 	SwaggerUI string
@@ -57,6 +62,10 @@ type Config struct {
 // the environment names neither.
 const defaultMetricsName = "lambdakit"
 
+// defaultLocalCaller is the caller the local server simulates when
+// LOCAL_CALLER names none: an IAM user in no real account.
+const defaultLocalCaller = "arn:aws:iam::000000000000:user/local"
+
 // devCursorSecret signs tokens when running locally without CURSOR_SECRET.
 // It is public, so it is refused under Lambda.
 const devCursorSecret = "lambdakit-local-development-only"
@@ -72,6 +81,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		CursorSecret:  []byte(getenv("CURSOR_SECRET")),
 		RequestBudget: 10 * time.Second,
 		SwaggerUI:     getenv("SWAGGER_UI_DIR"),
+		LocalCaller:   cmp.Or(getenv("LOCAL_CALLER"), defaultLocalCaller),
 		Metrics: apigw.Metrics{
 			Namespace: cmp.Or(getenv("POWERTOOLS_METRICS_NAMESPACE"), defaultMetricsName),
 			Service:   cmp.Or(getenv("POWERTOOLS_SERVICE_NAME"), defaultMetricsName),

@@ -19,7 +19,7 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				if c.TableName != "lambdakit" || c.Region != "us-east-1" || c.Port != 8080 || c.LogLevel != "info" ||
 					c.RequestBudget != 10*time.Second || c.InLambda || string(c.CursorSecret) != devCursorSecret ||
-					c.Metrics.Namespace != "lambdakit" || c.Metrics.Service != "lambdakit" {
+					c.Metrics.Namespace != "lambdakit" || c.Metrics.Service != "lambdakit" || c.LocalCaller != defaultLocalCaller {
 					t.Errorf("defaults: %+v", c)
 				}
 			},
@@ -30,11 +30,12 @@ func TestLoadConfig(t *testing.T) {
 				"TABLE_NAME": "t-prod", "AWS_REGION": "eu-west-1", "DYNAMODB_ENDPOINT": "http://127.0.0.1:8000",
 				"LOG_LEVEL": "debug", "PORT": "9090", "CURSOR_SECRET": "0123456789abcdef", "REQUEST_BUDGET": "3s",
 				"POWERTOOLS_METRICS_NAMESPACE": "Shop", "POWERTOOLS_SERVICE_NAME": "catalog",
+				"LOCAL_CALLER": "arn:aws:iam::123456789012:user/alice",
 			},
 			check: func(t *testing.T, c Config) {
 				if c.TableName != "t-prod" || c.Region != "eu-west-1" || c.Endpoint != "http://127.0.0.1:8000" ||
 					c.LogLevel != "debug" || c.Port != 9090 || string(c.CursorSecret) != "0123456789abcdef" || c.RequestBudget != 3*time.Second ||
-					c.Metrics.Namespace != "Shop" || c.Metrics.Service != "catalog" {
+					c.Metrics.Namespace != "Shop" || c.Metrics.Service != "catalog" || c.LocalCaller != "arn:aws:iam::123456789012:user/alice" {
 					t.Errorf("parsed: %+v", c)
 				}
 			},

@@ -23,7 +23,6 @@ import (
 	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
 	"github.com/lambdakit/lambdakit/kit/memory"
 	"github.com/lambdakit/lambdakit/kit/resource"
-	"github.com/lambdakit/lambdakit/products"
 )
 
 // TestLocalServerServesDocs checks the local server's extra routes: the
@@ -37,14 +36,15 @@ func TestLocalServerServesDocs(t *testing.T) {
 	}
 	router := apigw.NewRouter(zap.NewNop())
 	svc := resource.NewService(command.NewBus(), router, memory.NewStorage(tokens), kit.SystemClock{}, kit.UUIDv7{Clock: kit.SystemClock{}})
-	if err := products.Register(svc); err != nil {
+	if err := app.Register(svc); err != nil {
 		t.Fatal(err)
 	}
+	list := sampleEntity(t).list
 	root, err := dynamotest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := localHandler(router, svc, filepath.Join(root, ".local", "node_modules", "swagger-ui-dist"))
+	handler, err := localHandler(router, svc, filepath.Join(root, ".local", "node_modules", "swagger-ui-dist"), defaultLocalCaller)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestLocalServerServesDocs(t *testing.T) {
 		{"/docs", "text/html; charset=utf-8", "/docs/assets/swagger-ui-bundle.js", http.StatusOK},
 		{"/docs/assets/swagger-ui-bundle.js", "text/javascript; charset=utf-8", "SwaggerUIBundle", http.StatusOK},
 		{"/docs/assets/swagger-ui.css", "text/css; charset=utf-8", ".swagger-ui", http.StatusOK},
-		{"/products", "application/json", `"products":[]`, http.StatusOK},
+		{list.Path, "application/json", `"` + list.Collection + `":[]`, http.StatusOK},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+tc.path, nil)

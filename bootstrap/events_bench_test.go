@@ -3,23 +3,29 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"go.uber.org/zap"
 
+	"github.com/lambdakit/lambdakit/bootstrap/app"
 	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/apigw"
+	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/memory"
 	"github.com/lambdakit/lambdakit/kit/relay"
-	"github.com/lambdakit/lambdakit/products"
+	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
 // backlog is count stream records of the service's own writes, made by the
-// memory adapter, which keeps DynamoDB's stream images: half product
-// creates, half updates of those products (which no consumer takes, so the
-// figure is the relay's and EventBridge's, not a consumer's).
+// memory adapter, which keeps DynamoDB's stream images: half creates of the
+// sample entity, half updates of those (the first top-level entity's,
+// whose events no consumer takes here, so the figure is the relay's and
+// EventBridge's, not a consumer's).
 func backlog(tb testing.TB, count int) []events.DynamoDBEventRecord {
 	tb.Helper()
 	codec, err := cursor.New([]byte("backlog-test-signing-key"))
@@ -27,26 +33,33 @@ func backlog(tb testing.TB, count int) []events.DynamoDBEventRecord {
 		tb.Fatal(err)
 	}
 	s := memory.NewStorage(codec)
-	repo := kit.RepositoryOf[products.Product](s, "")
-	ids := kit.UUIDv7{Clock: kit.SystemClock{}}
-	ctx := context.Background()
+	clock := kit.SystemClock{}
+	router := apigw.NewRouter(zap.NewNop())
+	if err := app.Register(resource.NewService(command.NewBus(), router, s, clock, kit.UUIDv7{Clock: clock})); err != nil {
+		tb.Fatal(err)
+	}
+	sample := sampleEntity(tb)
+	send := func(method, path, body string, want int) events.APIGatewayProxyResponse {
+		resp, err := router.Invoke(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, Body: body})
+		if err != nil || resp.StatusCode != want {
+			tb.Fatalf("%s %s: %d %s %v", method, path, resp.StatusCode, resp.Body, err)
+		}
+		return resp
+	}
 	var made []string
 	for range count / 2 {
-		p := products.Product{ID: ids.NewID(), Name: "Lamp", Description: "Warm white", CreateDate: time.Now().UTC(), LastUpdateDate: time.Now().UTC()}
-		if _, err := repo.Create(ctx, p); err != nil {
-			tb.Fatal(err)
-		}
-		made = append(made, p.ID)
+		made = append(made, send(http.MethodPost, sample.create.Path, sample.createBody, http.StatusCreated).Headers["Location"])
 	}
-	for _, id := range made {
-		if _, err := repo.Update(ctx, id, kit.Patch{Set: map[string]any{"name": "Desk lamp"}}, kit.AnyVersion); err != nil {
-			tb.Fatal(err)
-		}
+	for _, item := range made {
+		send(http.MethodPut, item, sample.updateBody, http.StatusOK)
 	}
 	changes, _ := s.Changes(0)
 	recs := make([]events.DynamoDBEventRecord, len(changes))
 	for i, c := range changes {
 		recs[i] = relay.RecordOf(c, fmt.Sprintf("%021d", i+1), "arn:aws:dynamodb:local:000000000000:table/backlog/stream/x")
+	}
+	if len(recs) != count/2*2 {
+		tb.Fatalf("%d records for %d writes", len(recs), count/2*2)
 	}
 	return recs
 }
@@ -105,7 +118,7 @@ func BenchmarkEventColdStart(b *testing.B) {
 		init, first := rieDurations(b, e)
 		e.stop()
 		inits, firsts = append(inits, init), append(firsts, first)
-		hi, _ := coldStart(b, hello, helloBin, p.env)
+		hi, _ := coldStart(b, hello, helloBin, p.env, "/")
 		helloInits = append(helloInits, hi)
 	}
 	b.StopTimer()

@@ -17,14 +17,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.uber.org/zap"
 
+	"github.com/lambdakit/lambdakit/bootstrap/app"
 	"github.com/lambdakit/lambdakit/kit"
+	"github.com/lambdakit/lambdakit/kit/apigw"
+	"github.com/lambdakit/lambdakit/kit/command"
 	"github.com/lambdakit/lambdakit/kit/cursor"
 	"github.com/lambdakit/lambdakit/kit/deadletter/sqstest"
 	"github.com/lambdakit/lambdakit/kit/dynamo"
+	kitevent "github.com/lambdakit/lambdakit/kit/event"
 	"github.com/lambdakit/lambdakit/kit/eventbridge/eventbridgetest"
 	"github.com/lambdakit/lambdakit/kit/relay"
-	"github.com/lambdakit/lambdakit/products"
+	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
 // eventsTag is the Makefile's EVENTS_TAG: with lambdaTags, the build of
@@ -109,38 +114,126 @@ func (e *emulator) deliver(t testing.TB, recs []events.DynamoDBEventRecord) stri
 	return out.BatchItemFailures[0].ItemIdentifier
 }
 
-// writes makes a product with three reviews, changes one's rating and
-// deletes another, through the service's storage, and returns the
-// product's id.
-func (p *eventRig) writes(t testing.TB) string {
+// serve wires the whole service in process over the rig's table, as the
+// API function wires it, and returns it and a way to send it requests: its
+// writes reach the table's stream as the function's do.
+func (p *eventRig) serve(t testing.TB) (*resource.Service, sendFunc) {
 	t.Helper()
-	ctx := context.Background()
 	codec, err := cursor.New([]byte("event-path-test-signing-key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := dynamo.NewStorage(p.table, codec)
-	ids := kit.UUIDv7{Clock: kit.SystemClock{}}
-	pid := ids.NewID()
-	if _, err := kit.RepositoryOf[products.Product](s, "").Create(ctx, products.Product{ID: pid, Name: "Lamp"}); err != nil {
+	clock := kit.SystemClock{}
+	router := apigw.NewRouter(zap.NewNop(), apigw.WithIdempotency(dynamo.NewIdempotency(p.table), clock))
+	svc := resource.NewService(command.NewBus(), router, dynamo.NewStorage(p.table, codec), clock, kit.UUIDv7{Clock: clock})
+	if err := app.Register(svc); err != nil {
 		t.Fatal(err)
 	}
-	reviews := kit.RepositoryOf[products.Review](s, pid)
-	var rids []string
-	for _, rating := range []int{5, 4, 1} {
-		r := products.Review{ID: ids.NewID(), ProductID: pid, Rating: rating}
-		if _, err := reviews.Create(ctx, r); err != nil {
+	return svc, func(tb testing.TB, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+		tb.Helper()
+		resp, err := router.Invoke(context.Background(), ev)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return resp
+	}
+}
+
+// writes replays, through the service, every golden case that first raises
+// one of the service's events, each after its directory's seeds: creates,
+// updates and deletes of every kind the cases cover, in one stream. It
+// returns the names of the events those cases raised.
+func (p *eventRig) writes(t testing.TB) []string {
+	t.Helper()
+	_, send := p.serve(t)
+	cases, names := eventCases(t, goldenDirs(t))
+	for _, ec := range cases {
+		ec.dir.replay(t, ec.c, send)
+	}
+	return names
+}
+
+// derived is an event the service derives from a stream record, and that
+// record's index in its batch.
+type derived struct {
+	record int
+	ev     kitevent.Event
+}
+
+// derive returns the events the kit derives from recs, in order, as the
+// golden harness derives the events it records: what the event function
+// must publish. Records it cannot decode (the poison) have none.
+func (p *eventRig) derive(t testing.TB, recs []events.DynamoDBEventRecord) []derived {
+	t.Helper()
+	svc, _ := p.serve(t)
+	d := dynamo.Events{Schema: dynamo.Layout(), Catalog: svc.Events}
+	var out []derived
+	for i, rec := range recs {
+		c, err := relay.ChangeOf(rec)
+		if err != nil {
+			continue
+		}
+		if ev, ok, err := d.Event(c); err == nil && ok {
+			out = append(out, derived{i, ev})
+		}
+	}
+	return out
+}
+
+// consume hands the events the kit derives from recs to the service's
+// consumers, in process, over the rig's table: what the event function
+// must have done to the table already, since consumers are idempotent
+// (every event is delivered at least once).
+func (p *eventRig) consume(t testing.TB, recs []events.DynamoDBEventRecord) {
+	t.Helper()
+	svc, _ := p.serve(t)
+	for _, d := range p.derive(t, recs) {
+		if err := svc.Events.Dispatch(context.Background(), d.ev); err != nil {
+			t.Fatalf("consume %s: %v", d.ev.Metadata.Name, err)
+		}
+	}
+}
+
+// state is every item of the table, as dynamotest's Snapshot renders it,
+// but for the count of derived writes: a consumer's derived write counts
+// one more each time it runs, and a redelivered event runs it again.
+func (p *eventRig) state(t testing.TB) []string {
+	t.Helper()
+	in := &dynamodb.ScanInput{TableName: aws.String(p.table.Name), ConsistentRead: aws.Bool(true)}
+	var out []string
+	for {
+		page, err := ddb.Client().Scan(context.Background(), in)
+		if err != nil {
 			t.Fatal(err)
 		}
-		rids = append(rids, r.ID)
+		for _, item := range page.Items {
+			delete(item, dynamo.AttrRevision)
+			out = append(out, dynamo.Describe(item))
+		}
+		if page.LastEvaluatedKey == nil {
+			slices.Sort(out)
+			return out
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
-	if _, err := reviews.Update(ctx, rids[1], kit.Patch{Set: map[string]any{"rating": 2}}, kit.AnyVersion); err != nil {
-		t.Fatal(err)
+}
+
+// consumed tells whether a consumer takes any of the events; it fails t if
+// the service has consumers and none of them is, since the tests could
+// then not tell whether the event function runs them.
+func consumed(t testing.TB, svc *resource.Service, evs []derived) bool {
+	t.Helper()
+	for _, d := range evs {
+		if svc.Events.Consumed(d.ev.Metadata.Name) {
+			return true
+		}
 	}
-	if err := reviews.Delete(ctx, rids[2], kit.AnyVersion); err != nil {
-		t.Fatal(err)
+	for _, name := range svc.Events.Names() {
+		if svc.Events.Consumed(name) {
+			t.Fatalf("a consumer takes %s, but no golden case raises it nor any other event a consumer takes: add one", name)
+		}
 	}
-	return pid
+	return false
 }
 
 // poison writes an item the service cannot turn into an event: a stamped
@@ -166,48 +259,58 @@ func names(entries []eventbridgetest.Entry) []string {
 	return out
 }
 
-func summary(t testing.TB, p *eventRig, id string) (int, float64) {
-	t.Helper()
-	codec, _ := cursor.New([]byte("event-path-test-signing-key"))
-	v, err := kit.RepositoryOf[products.Product](dynamo.NewStorage(p.table, codec), "").Get(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.Entity.ReviewCount, v.Entity.AverageRating
-}
-
 // TestEventFunction runs the event function's real binary under the Lambda
 // emulator, fed the table's own stream records as Lambda delivers them,
 // with EventBridge and SQS stand-ins behind the real SDK clients.
 func TestEventFunction(t *testing.T) {
 	p := newEventRig(t)
-	pid := p.writes(t)
+	raised := p.writes(t)
 	p.poison(t)
 	recs := p.records(t)
+	want := p.derive(t, recs)
+	svc, _ := p.serve(t)
+	consumers := consumed(t, svc, want)
 	fn := p.start(t)
 
 	if failed := fn.deliver(t, recs); failed != "" {
 		t.Fatalf("a clean batch reported %s failed", failed)
 	}
-	want := []string{"ProductCreated", "ReviewCreated", "ReviewCreated", "ReviewCreated", "ReviewUpdated", "ReviewDeleted"}
-	if got := names(p.bus.Accepted()); !slices.Equal(got, want) {
-		t.Fatalf("published %v, want %v in commit order", got, want)
-	}
+	var got, wanted []string
 	for _, e := range p.bus.Accepted() {
+		got = append(got, e.DetailType+" "+e.Event().Metadata.ID)
+	}
+	for _, d := range want {
+		wanted = append(wanted, d.ev.Metadata.Name+" "+d.ev.Metadata.ID)
+	}
+	if !slices.Equal(got, wanted) {
+		t.Fatalf("published\n%v\nwant, in commit order,\n%v", got, wanted)
+	}
+	for _, name := range raised {
+		if !slices.Contains(names(p.bus.Accepted()), name) {
+			t.Errorf("no %s published; the golden cases raise it", name)
+		}
+	}
+	for i, e := range p.bus.Accepted() {
 		ev := e.Event()
-		if e.Source != "lambdakit-test" || e.EventBusName != "lambdakit-test" || ev.Metadata.Name != e.DetailType || ev.Metadata.ID == "" || len(ev.Payload) == 0 {
-			t.Errorf("entry %+v: want the service as source, the bus, the event as detail", e)
+		if e.Source != "lambdakit-test" || e.EventBusName != "lambdakit-test" || ev.Metadata.Name != e.DetailType || ev.Metadata.ID == "" ||
+			!sameJSON(string(ev.Payload), want[i].ev.Payload) {
+			t.Errorf("entry %+v: want the service as source, the bus, the event %+v as detail", e, want[i].ev)
 		}
 	}
 	if msgs := p.queue.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "GHOST") {
 		t.Errorf("dead letters %+v, want the one poison record", msgs)
 	}
-	if n, avg := summary(t, p, pid); n != 2 || avg != 3.5 {
-		t.Errorf("summary %d reviews, average %v; want 2 and 3.5 (5 and 2)", n, avg)
+	// The consumers ran: the kit's relay, running them again in process,
+	// finds nothing left to do.
+	settled := p.state(t)
+	p.consume(t, recs)
+	if again := p.state(t); !slices.Equal(again, settled) {
+		t.Errorf("the consumers had not run (consumers: %v): running them in process changed the table from\n%s\nto\n%s",
+			consumers, strings.Join(settled, "\n"), strings.Join(again, "\n"))
 	}
 
 	t.Run("the same batch twice", func(t *testing.T) {
-		before := len(p.bus.Accepted())
+		before, state := len(p.bus.Accepted()), p.state(t)
 		if failed := fn.deliver(t, recs); failed != "" {
 			t.Fatalf("redelivery reported %s failed", failed)
 		}
@@ -217,38 +320,38 @@ func TestEventFunction(t *testing.T) {
 				t.Errorf("redelivered event %d has id %s, first delivery %s: ids must be stable", i, e.Event().Metadata.ID, p.bus.Accepted()[i].Event().Metadata.ID)
 			}
 		}
-		if n, avg := summary(t, p, pid); n != 2 || avg != 3.5 {
-			t.Errorf("after redelivery: summary %d, %v; want it unchanged at 2, 3.5", n, avg)
+		if len(again) != len(want) {
+			t.Errorf("%d events redelivered, want %d", len(again), len(want))
+		}
+		if after := p.state(t); !slices.Equal(after, state) {
+			t.Errorf("after redelivery the table changed from\n%s\nto\n%s", strings.Join(state, "\n"), strings.Join(after, "\n"))
 		}
 	})
 
 	t.Run("EventBridge refuses an entry until the attempts run out", func(t *testing.T) {
-		third := p.bus.Accepted()[2].Event().Metadata.ID
-		p.bus.FailEntries(eventbridgetest.EventID(third), "InternalFailure", 3)
+		if len(want) < 3 {
+			t.Fatalf("%d events; the test refuses the third", len(want))
+		}
+		third := want[2]
+		p.bus.FailEntries(eventbridgetest.EventID(third.ev.Metadata.ID), "InternalFailure", 3)
 		before := len(p.bus.Accepted())
 		failed := fn.deliver(t, recs)
-		var at int
-		for i, r := range recs {
-			if r.Change.SequenceNumber == failed {
-				at = i
-			}
-		}
-		if failed == "" || at != 2 {
-			t.Fatalf("batch item failure %q (record %d), want the third record's, whose event was refused", failed, at)
+		if failed != recs[third.record].Change.SequenceNumber {
+			t.Fatalf("batch item failure %q, want record %d's (%s), whose event was refused", failed, third.record, recs[third.record].Change.SequenceNumber)
 		}
 		// EventBridge took the rest of that request; the refused event
 		// is not among them, and comes with the batch retried from it.
 		for _, e := range p.bus.Accepted()[before:] {
-			if e.Event().Metadata.ID == third {
-				t.Fatalf("the refused event %s was accepted", third)
+			if e.Event().Metadata.ID == third.ev.Metadata.ID {
+				t.Fatalf("the refused event %s was accepted", third.ev.Metadata.ID)
 			}
 		}
 		before = len(p.bus.Accepted())
-		if failed := fn.deliver(t, recs[at:]); failed != "" {
+		if failed := fn.deliver(t, recs[third.record:]); failed != "" {
 			t.Fatalf("the retried batch reported %s failed", failed)
 		}
-		if got := p.bus.Accepted()[before].Event().Metadata.ID; got != third {
-			t.Errorf("the retried batch published %s first, want the refused %s", got, third)
+		if got := p.bus.Accepted()[before].Event().Metadata.ID; got != third.ev.Metadata.ID {
+			t.Errorf("the retried batch published %s first, want the refused %s", got, third.ev.Metadata.ID)
 		}
 	})
 
@@ -281,6 +384,7 @@ func TestEventFunctionKilledLosesNothing(t *testing.T) {
 	p := newEventRig(t)
 	p.writes(t)
 	recs := p.records(t)
+	want := p.derive(t, recs)
 	var ids []string
 	for _, r := range recs {
 		c, err := relay.ChangeOf(r)
@@ -325,7 +429,12 @@ func TestEventFunctionKilledLosesNothing(t *testing.T) {
 			t.Errorf("event %s written before the crash was never published", id)
 		}
 	}
-	if len(ids) < 5 {
-		t.Errorf("only %d stamped writes in the stream: %s", len(ids), fmt.Sprint(ids))
+	for _, d := range want {
+		if !published[d.ev.Metadata.ID] {
+			t.Errorf("event %s (%s) written before the crash was never published", d.ev.Metadata.ID, d.ev.Metadata.Name)
+		}
+	}
+	if len(ids) == 0 || len(want) < len(ids) {
+		t.Errorf("%d stamped writes in the stream for %d events: %s", len(ids), len(want), fmt.Sprint(ids))
 	}
 }

@@ -55,17 +55,19 @@ func get(t *testing.T, r *apigw.Router, path string) (events.APIGatewayProxyResp
 	return resp, time.Since(start)
 }
 
-func create(t *testing.T, r *apigw.Router, name string) string {
+// create makes one of the sample entity and returns its path.
+func create(t *testing.T, r *apigw.Router, s sample) string {
 	t.Helper()
-	resp, err := r.Invoke(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/products", Body: `{"name":"` + name + `"}`})
+	resp, err := r.Invoke(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: s.create.Path, Body: s.createBody})
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s %v", resp.StatusCode, resp.Body, err)
 	}
-	var p struct{ ID string }
-	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
-		t.Fatal(err)
+	var e struct{ ID string }
+	if err := json.Unmarshal([]byte(resp.Body), &e); err != nil || e.ID == "" {
+		t.Fatalf("create answered %s (%v)", resp.Body, err)
 	}
-	return p.ID
+	item, _ := fill(s.get.Path, e.ID)
+	return item
 }
 
 // check503 asserts a clean, bounded 503 problem that names nothing internal.
@@ -121,8 +123,9 @@ func TestStoreOutageAndRecovery(t *testing.T) {
 			}
 		}
 	})
-	id := create(t, router, "Before")
-	if resp, _ := get(t, router, "/products/"+id); resp.StatusCode != http.StatusOK {
+	s := sampleEntity(t)
+	item := create(t, router, s)
+	if resp, _ := get(t, router, item); resp.StatusCode != http.StatusOK {
 		t.Fatalf("get before the outage: %d", resp.StatusCode)
 	}
 
@@ -131,7 +134,7 @@ func TestStoreOutageAndRecovery(t *testing.T) {
 	}
 	var worst time.Duration
 	for range 5 {
-		resp, took := get(t, router, "/products/"+id)
+		resp, took := get(t, router, item)
 		check503(t, resp, took)
 		worst = max(worst, took)
 	}
@@ -154,8 +157,8 @@ func TestStoreOutageAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	warmEmulator(t, srv)
-	id = create(t, router, "After")
-	if resp, _ := get(t, router, "/products/"+id); resp.StatusCode != http.StatusOK {
+	item = create(t, router, s)
+	if resp, _ := get(t, router, item); resp.StatusCode != http.StatusOK {
 		t.Errorf("get after recovery: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -180,7 +183,8 @@ func TestStoreHangsIsBounded(t *testing.T) {
 	// Not started: starting creates the table, which would hang too. fx
 	// wires everything, routes included, before start.
 	router, _ := wiredRouter(t, "http://"+ln.Addr().String(), false)
-	resp, took := get(t, router, "/products/00000000-0000-7000-8000-000000000001")
+	missing, _ := fill(sampleEntity(t).get.Path, "00000000-0000-7000-8000-000000000001")
+	resp, took := get(t, router, missing)
 	check503(t, resp, took)
 	t.Logf("store hangs: 503 in %v (budget %v)", took, faultBudget)
 }

@@ -304,79 +304,142 @@ func event(method, path, body string, headers map[string]string, query map[strin
 	}
 }
 
-// TestLambdaRuntime drives create, get, update, list and delete through the
-// real binary under the emulator, against DynamoDB Local.
+// TestLambdaRuntime drives create, get, update, list and delete of one of
+// the service's entities through the real binary under the emulator,
+// against DynamoDB Local.
 func TestLambdaRuntime(t *testing.T) {
+	s := sampleEntity(t)
 	table := ddb.NewTable(t)
 	e := startEmulator(t, table.Name)
 
-	created := e.invoke(t, event("POST", "/products", `{"name":"Kettle","description":"1.7 l"}`, nil, nil))
+	created := e.invoke(t, event("POST", s.create.Path, s.createBody, nil, nil))
 	if created.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
 	}
-	var p struct{ ID, Name, Description, CreateDate, LastUpdateDate string }
-	if err := json.Unmarshal([]byte(created.Body), &p); err != nil {
-		t.Fatal(err)
-	}
-	if loc := created.Headers["Location"]; loc != "/test/products/"+p.ID {
-		t.Errorf("Location = %q, want /test/products/%s", loc, p.ID)
+	id, _ := fields(t, created.Body)["id"].(string)
+	item, _ := fill(s.get.Path, id)
+	if loc := created.Headers["Location"]; id == "" || loc != "/test"+item {
+		t.Errorf("Location = %q, want /test%s", loc, item)
 	}
 	if created.Headers["ETag"] != `"1"` {
 		t.Errorf("create ETag = %q", created.Headers["ETag"])
 	}
 
-	got := e.invoke(t, event("GET", "/products/"+p.ID, "", nil, nil))
+	got := e.invoke(t, event("GET", item, "", nil, nil))
 	if got.StatusCode != http.StatusOK || got.Body != created.Body {
 		t.Errorf("get: %d %s, want 200 %s", got.StatusCode, got.Body, created.Body)
 	}
 
-	updated := e.invoke(t, event("PUT", "/products/"+p.ID, `{"name":"Electric kettle"}`, map[string]string{"if-match": `"1"`}, nil))
-	if updated.StatusCode != http.StatusOK || !strings.Contains(updated.Body, `"name":"Electric kettle"`) ||
-		!strings.Contains(updated.Body, `"description":"1.7 l"`) || updated.Headers["ETag"] != `"2"` {
+	updated := e.invoke(t, event("PUT", item, s.updateBody, map[string]string{"if-match": `"1"`}, nil))
+	if updated.StatusCode != http.StatusOK || updated.Headers["ETag"] != `"2"` {
 		t.Errorf("update: %d %v %s", updated.StatusCode, updated.Headers, updated.Body)
 	}
-	stale := e.invoke(t, event("PUT", "/products/"+p.ID, `{"name":"Late"}`, map[string]string{"If-Match": `"1"`}, nil))
+	// The update changes what it sends, and only that.
+	before, sent, after := fields(t, created.Body), fields(t, s.updateBody), fields(t, updated.Body)
+	for k, v := range sent {
+		if !sameValue(after[k], v) {
+			t.Errorf("update sent %s %v, the entity has %v", k, v, after[k])
+		}
+	}
+	for k := range fields(t, s.createBody) {
+		if _, changed := sent[k]; !changed && !sameValue(after[k], before[k]) {
+			t.Errorf("update left %s unsent, but it went from %v to %v", k, before[k], after[k])
+		}
+	}
+	stale := e.invoke(t, event("PUT", item, s.updateBody, map[string]string{"If-Match": `"1"`}, nil))
 	if stale.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("stale update: %d %s, want 412", stale.StatusCode, stale.Body)
 	}
 
-	second := e.invoke(t, event("POST", "/products", `{"name":"Toaster"}`, nil, nil))
+	second := e.invoke(t, event("POST", s.list.Path, s.createBody, nil, nil))
 	if second.StatusCode != http.StatusCreated {
 		t.Fatalf("second create: %d %s", second.StatusCode, second.Body)
 	}
-	page := e.invoke(t, event("GET", "/products", "", nil, map[string]string{"pageSize": "1"}))
-	var list struct {
-		Products  []struct{ ID string }
-		NextToken string
-	}
-	if err := json.Unmarshal([]byte(page.Body), &list); err != nil || page.StatusCode != 200 || len(list.Products) != 1 || list.NextToken == "" {
+	page := e.invoke(t, event("GET", s.list.Path, "", nil, map[string]string{"pageSize": "1"}))
+	var list struct{ NextToken string }
+	items := members(t, page, s.list.Collection)
+	if err := json.Unmarshal([]byte(page.Body), &list); err != nil || page.StatusCode != 200 || len(items) != 1 || list.NextToken == "" {
 		t.Fatalf("first page: %d %s", page.StatusCode, page.Body)
 	}
-	next := e.invoke(t, event("GET", "/products", "", nil, map[string]string{"pageSize": "1", "nextToken": list.NextToken}))
-	var last struct {
-		Products  []struct{ ID string }
-		NextToken *string
-	}
-	if err := json.Unmarshal([]byte(next.Body), &last); err != nil || len(last.Products) != 1 || last.NextToken != nil || last.Products[0].ID == list.Products[0].ID {
+	next := e.invoke(t, event("GET", s.list.Path, "", nil, map[string]string{"pageSize": "1", "nextToken": list.NextToken}))
+	var last struct{ NextToken *string }
+	rest := members(t, next, s.list.Collection)
+	if err := json.Unmarshal([]byte(next.Body), &last); err != nil || len(rest) != 1 || last.NextToken != nil || rest[0].ID == items[0].ID {
 		t.Fatalf("second page: %d %s", next.StatusCode, next.Body)
 	}
 
-	if del := e.invoke(t, event("DELETE", "/products/"+p.ID, "", nil, nil)); del.StatusCode != http.StatusNoContent || del.Body != "" {
+	if del := e.invoke(t, event("DELETE", item, "", nil, nil)); del.StatusCode != http.StatusNoContent || del.Body != "" {
 		t.Errorf("delete: %d %q", del.StatusCode, del.Body)
 	}
-	if gone := e.invoke(t, event("GET", "/products/"+p.ID, "", nil, nil)); gone.StatusCode != http.StatusNotFound ||
+	if gone := e.invoke(t, event("GET", item, "", nil, nil)); gone.StatusCode != http.StatusNotFound ||
 		gone.Headers["Content-Type"] != "application/problem+json" {
 		t.Errorf("get after delete: %d %v", gone.StatusCode, gone.Headers)
 	}
 
 	// One JSON log line per request, with the request id, the cold start
 	// flag and the EMF metrics.
-	for _, want := range []string{`"requestId":"e2e-post"`, `"coldStart":true`, `"coldStart":false`, `"route":"PUT /products/{id}"`, `"_aws":{"Timestamp":`, `"ColdStart":1`, `"statusClass":"2xx"`} {
+	for _, want := range []string{`"requestId":"e2e-post"`, `"coldStart":true`, `"coldStart":false`, `"route":"PUT ` + s.update.Path + `"`, `"_aws":{"Timestamp":`, `"ColdStart":1`, `"statusClass":"2xx"`} {
 		e.waitForLine(t, want)
 	}
-	if strings.Contains(e.out.String(), "Kettle") {
-		t.Error("a request body reached the logs")
+	for _, v := range stringValues(s.createBody) {
+		if len(v) >= 4 && strings.Contains(e.out.String(), v) {
+			t.Errorf("a request body's %q reached the logs", v)
+		}
 	}
+}
+
+// TestLambdaTakesNoCallerFromHeaders: the local server may simulate a
+// caller from an X-Caller header, but the function never does; an event
+// carrying one is served as the caller API Gateway verified, or as none.
+// The caller is seen where the kit uses it: an Idempotency-Key is scoped
+// to its caller, so the same key replays a request only for the same
+// caller.
+func TestLambdaTakesNoCallerFromHeaders(t *testing.T) {
+	s := sampleEntity(t)
+	e := startEmulator(t, ddb.NewTable(t).Name)
+	const mallory = "arn:aws:iam::000000000000:user/mallory"
+	post := func(verified, key string, xCaller bool) events.APIGatewayProxyResponse {
+		t.Helper()
+		headers := map[string]string{"Idempotency-Key": key}
+		if xCaller {
+			headers["X-Caller"] = mallory
+		}
+		ev := event("POST", s.create.Path, s.createBody, headers, nil)
+		ev.RequestContext.Identity.UserArn = verified
+		resp := e.invoke(t, ev)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d %s", resp.StatusCode, resp.Body)
+		}
+		return resp
+	}
+	for _, verified := range []string{"", "arn:aws:iam::123456789012:user/alice"} {
+		key := "x-caller-" + strconv.Itoa(len(verified))
+		first := post(verified, key, true)
+		if first.Headers["Idempotent-Replayed"] != "" {
+			t.Fatalf("verified %q: the first request was a replay", verified)
+		}
+		// Served as the verified caller, the first request is what the
+		// same key replays for that caller without the header...
+		if again := post(verified, key, false); again.Headers["Idempotent-Replayed"] != "true" || again.Body != first.Body {
+			t.Errorf("verified %q with X-Caller %s: a retry without the header was no replay (%s), so the header made the caller", verified, mallory, again.Body)
+		}
+		// ...and not what it replays for the caller the header named.
+		if other := post(mallory, key, false); other.Headers["Idempotent-Replayed"] != "" || other.Body == first.Body {
+			t.Errorf("verified %q with X-Caller %s: %s signing the same key got a replay", verified, mallory, mallory)
+		}
+	}
+}
+
+// members decodes a listing's page: its members, under the collection's
+// name, by id.
+func members(t *testing.T, page events.APIGatewayProxyResponse, collection string) []struct{ ID string } {
+	t.Helper()
+	var body map[string]json.RawMessage
+	var out []struct{ ID string }
+	if err := json.Unmarshal([]byte(page.Body), &body); err != nil || json.Unmarshal(body[collection], &out) != nil {
+		t.Fatalf("a page of %s: %d %s", collection, page.StatusCode, page.Body)
+	}
+	return out
 }
 
 // findRIE locates aws-lambda-rie: $AWS_LAMBDA_RIE, then the one make
@@ -446,7 +509,8 @@ func TestLambdaDeadline(t *testing.T) {
 	e := startEmulator(t, table.Name, "AWS_ENDPOINT_URL_DYNAMODB="+proxy.URL,
 		fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", int(timeout.Seconds())))
 
-	created := e.invoke(t, event("POST", "/products", `{"name":"Clock"}`, nil, nil))
+	s := sampleEntity(t)
+	created := e.invoke(t, event("POST", s.create.Path, s.createBody, nil, nil))
 	if created.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
 	}
@@ -510,7 +574,7 @@ func TestLambdaStartsWithStoreDown(t *testing.T) {
 	table := ddb.NewTable(t)
 	e := startEmulator(t, table.Name, "AWS_ENDPOINT_URL_DYNAMODB="+endpoint, bundle, "AWS_LAMBDA_FUNCTION_TIMEOUT=3", "LOG_LEVEL=debug")
 
-	const missing = "/products/00000000-0000-7000-8000-000000000001"
+	missing, _ := fill(sampleEntity(t).get.Path, "00000000-0000-7000-8000-000000000001")
 	resp := e.invoke(t, event("GET", missing, "", nil, nil))
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" {
 		t.Fatalf("with the store down: %d %v %s, want a 503 with Retry-After", resp.StatusCode, resp.Headers, resp.Body)
@@ -567,6 +631,7 @@ func TestLambdaWarmsOverTLS(t *testing.T) {
 	endpoint, bundle := tlsEndpoint(t, hold)
 	release := sync.OnceFunc(func() { close(hold.release) })
 	t.Cleanup(release) // before the endpoint closes, which waits for held calls
+	missing, _ := fill(sampleEntity(t).get.Path, "00000000-0000-7000-8000-000000000001")
 	tests := []struct {
 		name   string
 		env    []string
@@ -579,7 +644,7 @@ func TestLambdaWarmsOverTLS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			table := ddb.NewTable(t)
 			e := startEmulator(t, table.Name, append(tt.env, "LOG_LEVEL=debug")...)
-			if resp := e.invoke(t, event("GET", "/products/00000000-0000-7000-8000-000000000001", "", nil, nil)); resp.StatusCode != http.StatusNotFound {
+			if resp := e.invoke(t, event("GET", missing, "", nil, nil)); resp.StatusCode != http.StatusNotFound {
 				t.Fatalf("get: %d %s", resp.StatusCode, resp.Body)
 			}
 			release()

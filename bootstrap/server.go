@@ -129,7 +129,7 @@ func serve(lc fx.Lifecycle, cfg Config, router *apigw.Router, svc *resource.Serv
 		}))
 		return nil
 	}
-	handler, err := localHandler(router, svc, cfg.SwaggerUI)
+	handler, err := localHandler(router, svc, cfg.SwaggerUI, cfg.LocalCaller)
 	if err != nil {
 		return err
 	}

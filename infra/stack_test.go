@@ -671,7 +671,7 @@ func TestEventFunctionRole(t *testing.T) {
 	grant(arnOf(busID), "events:PutEvents")
 	// The mapping's on-failure destination and the function's own sends.
 	grant(arnOf(queueID), "sqs:SendMessage")
-	// The review-summary consumer, on the table alone.
+	// Consumers' reads and derived writes, on the table alone.
 	grant(arnOf(tableID), "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
 
 	if got := grants(f.roleStatements(t, role)); !slices.Equal(got, sorted(want)) {
@@ -759,31 +759,31 @@ func TestParseRoutesRejectsWhatAPIGatewayCannotServe(t *testing.T) {
 		{"no routes", nil, "none given"},
 		{"empty pattern", []string{""}, `route "": want "METHOD /path"`},
 		{"no path", []string{"GET"}, "METHOD /path"},
-		{"no method", []string{"/products"}, "METHOD /path"},
-		{"lower-case method", []string{"get /products"}, "METHOD /path"},
-		{"ANY method", []string{"ANY /products"}, "METHOD /path"},
-		{"unknown method", []string{"FETCH /products"}, "METHOD /path"},
-		{"two spaces", []string{"GET  /products"}, "must start with /"},
-		{"host in pattern", []string{"GET example.com/products"}, "must start with /"},
-		{"trailing slash", []string{"GET /products/"}, "empty path segment"},
-		{"doubled slash", []string{"GET /products//reviews"}, "empty path segment"},
-		{"unclosed parameter", []string{"GET /products/{id"}, "parameter {id:"},
-		{"unopened parameter", []string{"GET /products/id}"}, "parameter id}:"},
-		{"empty parameter", []string{"GET /products/{}"}, "parameter {}:"},
+		{"no method", []string{"/widgets"}, "METHOD /path"},
+		{"lower-case method", []string{"get /widgets"}, "METHOD /path"},
+		{"ANY method", []string{"ANY /widgets"}, "METHOD /path"},
+		{"unknown method", []string{"FETCH /widgets"}, "METHOD /path"},
+		{"two spaces", []string{"GET  /widgets"}, "must start with /"},
+		{"host in pattern", []string{"GET example.com/widgets"}, "must start with /"},
+		{"trailing slash", []string{"GET /widgets/"}, "empty path segment"},
+		{"doubled slash", []string{"GET /widgets//parts"}, "empty path segment"},
+		{"unclosed parameter", []string{"GET /widgets/{id"}, "parameter {id:"},
+		{"unopened parameter", []string{"GET /widgets/id}"}, "parameter id}:"},
+		{"empty parameter", []string{"GET /widgets/{}"}, "parameter {}:"},
 		{"greedy parameter", []string{"GET /files/{path+}"}, "parameter {path+}:"},
 		{"ServeMux wildcard", []string{"GET /files/{path...}"}, "parameter {path...}:"},
 		{"ServeMux end anchor", []string{"GET /{$}"}, "parameter {$}:"},
-		{"parameter inside a segment", []string{"GET /products/id-{id}"}, "parameter id-{id}:"},
-		{"query string", []string{"GET /products?page=1"}, `segment "products?page=1"`},
-		{"space in path", []string{"GET /my products"}, `segment "my products"`},
+		{"parameter inside a segment", []string{"GET /widgets/id-{id}"}, "parameter id-{id}:"},
+		{"query string", []string{"GET /widgets?page=1"}, `segment "widgets?page=1"`},
+		{"space in path", []string{"GET /my widgets"}, `segment "my widgets"`},
 		{"repeated parameter", []string{"GET /a/{id}/b/{id}"}, "{id} appears twice"},
-		{"same route twice", []string{"GET /products", "GET /products"}, `"GET /products" already defines GET /products`},
+		{"same route twice", []string{"GET /widgets", "GET /widgets"}, `"GET /widgets" already defines GET /widgets`},
 		{
 			"two parameters under one resource",
-			[]string{"GET /products/{id}", "GET /products/{productId}/reviews"},
-			"/products has the variable child {id}",
+			[]string{"GET /widgets/{id}", "GET /widgets/{widgetId}/parts"},
+			"/widgets has the variable child {id}",
 		},
-		{"one bad among good", []string{"GET /products", "PUT /products/"}, `route "PUT /products/"`},
+		{"one bad among good", []string{"GET /widgets", "PUT /widgets/"}, `route "PUT /widgets/"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -806,12 +806,12 @@ func TestAddRoutesBuildsOneResourcePerPathSegment(t *testing.T) {
 		{
 			name: "nested parameters share their prefixes",
 			routes: []string{
-				"GET /products", "POST /products",
-				"GET /products/{id}", "DELETE /products/{id}",
-				"GET /products/{id}/reviews", "POST /products/{id}/reviews",
-				"GET /products/{id}/reviews/{reviewId}", "PUT /products/{id}/reviews/{reviewId}",
+				"GET /widgets", "POST /widgets",
+				"GET /widgets/{id}", "DELETE /widgets/{id}",
+				"GET /widgets/{id}/parts", "POST /widgets/{id}/parts",
+				"GET /widgets/{id}/parts/{partId}", "PUT /widgets/{id}/parts/{partId}",
 			},
-			resources: []string{"/products", "/products/{id}", "/products/{id}/reviews", "/products/{id}/reviews/{reviewId}"},
+			resources: []string{"/widgets", "/widgets/{id}", "/widgets/{id}/parts", "/widgets/{id}/parts/{partId}"},
 		},
 		{
 			name:      "root route",
@@ -826,12 +826,12 @@ func TestAddRoutesBuildsOneResourcePerPathSegment(t *testing.T) {
 		{
 			name: "a literal beside a parameter, children before parents",
 			routes: []string{
-				"GET /products/{id}/reviews", "GET /products/search", "GET /products/{id}",
+				"GET /widgets/{id}/parts", "GET /widgets/search", "GET /widgets/{id}",
 				"PATCH /orders/{id}", "OPTIONS /orders",
 			},
 			resources: []string{
 				"/orders", "/orders/{id}",
-				"/products", "/products/search", "/products/{id}", "/products/{id}/reviews",
+				"/widgets", "/widgets/search", "/widgets/{id}", "/widgets/{id}/parts",
 			},
 		},
 	}
@@ -1074,7 +1074,7 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(good, bootstrapFile), nil, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	routes := []string{"GET /products"}
+	routes := []string{"GET /widgets"}
 	tests := []struct {
 		name, asset, eventsAsset, stage string
 		routes                          []string
@@ -1092,7 +1092,7 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 		{"underscore stage", good, good, "my_stage", routes, "stage"},
 		{"long stage", good, good, strings.Repeat("a", 21), routes, "stage"},
 		{"no routes", good, good, "dev", nil, "routes: none given"},
-		{"malformed route", good, good, "dev", []string{"GET /products", "GET products"}, `route "GET products"`},
+		{"malformed route", good, good, "dev", []string{"GET /widgets", "GET widgets"}, `route "GET widgets"`},
 	}
 	app := awscdk.NewApp(nil)
 	for _, tt := range tests {
@@ -1387,7 +1387,7 @@ func TestNewServiceStackRejectsBadAlarmProps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := NewServiceStack(app, "RejectAlarms", &ServiceStackProps{
-				AssetDir: asset, EventsAssetDir: asset, Stage: DevStage, Routes: []string{"GET /products"},
+				AssetDir: asset, EventsAssetDir: asset, Stage: DevStage, Routes: []string{"GET /widgets"},
 				Alarms: tt.alarms, AlarmTopicARN: tt.topic,
 			})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -42,12 +42,40 @@ func Service() fx.Option {
 	)
 }
 
+// Register registers every module Modules wires on svc, a service built
+// elsewhere (a test harness's, over its own storage, clock and ids), as
+// bootstrap's wiring registers them on its own: what runs there is the
+// whole service, not one module.
+func Register(svc *resource.Service) error {
+	err := fx.New(
+		fx.NopLogger,
+		fx.Supply(svc),
+		fx.Provide(
+			func() *command.Bus { return svc.Bus },
+			func() *apigw.Router { return svc.Router },
+			func() kit.Storage { return svc.Storage },
+			func() kit.Clock { return svc.Clock },
+			func() kit.IDs { return svc.IDs },
+		),
+		Modules(),
+	).Err()
+	if err != nil {
+		return fmt.Errorf("app: register the modules: %w", err)
+	}
+	return nil
+}
+
+// serviceName names the service in the text of its documents. It says
+// nothing of the entities it serves, which the documents list themselves:
+// adding one changes no text here.
+const serviceName = "lambdakit"
+
 // info names the service's API in its OpenAPI document.
 func info() openapi.Info {
 	return openapi.Info{
-		Title:   "lambdakit",
+		Title:   serviceName,
 		Version: "1.0.0",
-		Description: "Products and their reviews, served by API Gateway (REST) and Lambda from one DynamoDB table. " +
+		Description: "The " + serviceName + " service's API, served by API Gateway (REST) and Lambda from one DynamoDB table. " +
 			"Every call is signed with SigV4 for execute-api. Errors are RFC 9457 problems.",
 	}
 }
@@ -56,7 +84,7 @@ func info() openapi.Info {
 // without STAGE deploys prod): the stack names a stage's EventBridge bus
 // lambdakit-<stage>, and the event function puts every event on it with
 // that same name as its Source.
-const deployedName = "lambdakit-prod"
+const deployedName = serviceName + "-prod"
 
 // eventsInfo names the service's events in its AsyncAPI document. A
 // document has one bus and one Source, and the committed one is for
@@ -64,11 +92,11 @@ const deployedName = "lambdakit-prod"
 // another stage's differ.
 func eventsInfo() asyncapi.Info {
 	return asyncapi.Info{
-		Title:   "lambdakit",
+		Title:   serviceName,
 		Version: "1.0.0",
-		Description: "The domain events of lambdakit's products and their reviews, raised by every create, update and delete " +
+		Description: "The domain events of the " + serviceName + " service's entities, raised by every create, update and delete " +
 			"that commits and derived from the DynamoDB table's stream. The bus and Source named here are those of the prod stage, " +
-			deployedName + "; a stage S puts its events on its own bus, lambdakit-S, with Source lambdakit-S " +
+			deployedName + "; a stage S puts its events on its own bus, " + serviceName + "-S, with Source " + serviceName + "-S " +
 			"(the stack's EventBusName output names it). make run logs each event's DetailType and detail instead.",
 		Bus:    deployedName,
 		Source: deployedName,

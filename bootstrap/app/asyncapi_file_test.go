@@ -18,10 +18,10 @@ func TestAsyncAPIFileIsCurrent(t *testing.T) {
 	}
 	got, err := os.ReadFile("asyncapi.json")
 	if err != nil {
-		t.Fatalf("%v (run make asyncapi)", err)
+		t.Fatalf("%v (make asyncapi writes it; make update-golden writes both documents and the golden files)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Error("asyncapi.json is stale: run make asyncapi and commit it")
+		t.Error("bootstrap/app/asyncapi.json is stale: run make update-golden (or make asyncapi alone) and commit it")
 	}
 }
 
@@ -30,7 +30,7 @@ func TestAsyncAPIFileIsCurrent(t *testing.T) {
 func TestAsyncAPIFileParses(t *testing.T) {
 	doc, err := os.ReadFile("asyncapi.json")
 	if err != nil {
-		t.Fatalf("%v (run make asyncapi)", err)
+		t.Fatalf("%v (make asyncapi writes it; make update-golden writes both documents and the golden files)", err)
 	}
 	asyncapitest.Check(t, doc)
 }

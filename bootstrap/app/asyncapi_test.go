@@ -30,7 +30,7 @@ func TestAsyncAPIDescribesEveryGoldenEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	declared := golden.Memory(t, registerModules).Service.Events.Names()
+	declared := golden.Memory(t, app.Register).Service.Events.Names()
 	if messages := messageNames(t, doc); !slices.Equal(messages, slices.Sorted(slices.Values(declared))) {
 		t.Errorf("the document has messages %v, the service declares %v", messages, declared)
 	}

@@ -17,9 +17,9 @@ func TestOpenAPIFileIsCurrent(t *testing.T) {
 	}
 	got, err := os.ReadFile("openapi.json")
 	if err != nil {
-		t.Fatalf("%v (run make openapi)", err)
+		t.Fatalf("%v (make openapi writes it; make update-golden writes both documents and the golden files)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Error("openapi.json is stale: run make openapi and commit it")
+		t.Error("bootstrap/app/openapi.json is stale: run make update-golden (or make openapi alone) and commit it")
 	}
 }

@@ -22,17 +22,56 @@ type InvokeFunc func(ctx context.Context, ev events.APIGatewayProxyRequest) (eve
 // tell. API Gateway has its own limit in front of a deployed service.
 const maxLocalBody = MaxBodyBytes + 1
 
+// HeaderCaller names the request header a local server simulating a
+// caller (WithCaller) takes the caller from.
+const HeaderCaller = "X-Caller"
+
+// HTTPOption configures HTTPHandler.
+type HTTPOption func(*httpHandler)
+
+type httpHandler struct {
+	simulate bool
+	caller   string
+}
+
+// WithCaller makes HTTPHandler simulate the caller API Gateway would have
+// verified, for trying locally what depends on it: each request's caller
+// is its X-Caller header (an empty one means an unsigned request), or
+// caller when it has none. The caller goes where API Gateway puts it,
+// requestContext.identity.userArn, and the header goes no further.
+//
+// Only the local server may do this. Behind API Gateway a header is
+// whatever the client wrote, so the router, Lambda's handler, reads the
+// caller from the request context alone.
+func WithCaller(caller string) HTTPOption {
+	return func(h *httpHandler) { h.simulate, h.caller = true, caller }
+}
+
 // HTTPHandler serves invoke over plain HTTP by building the event API
 // Gateway would send for each request. It is for running locally; the
-// request context names the stage "local" and has no caller.
-func HTTPHandler(invoke InvokeFunc) http.Handler {
+// request context names the stage "local" and has no caller unless
+// WithCaller simulates one.
+func HTTPHandler(invoke InvokeFunc, opts ...HTTPOption) http.Handler {
+	var h httpHandler
+	for _, o := range opts {
+		o(&h)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(req.Body, maxLocalBody))
 		if err != nil && !errors.Is(err, io.EOF) {
 			http.Error(w, "could not read the request body", http.StatusBadRequest)
 			return
 		}
-		resp, err := invoke(req.Context(), Event(req, body))
+		ev := Event(req, body)
+		if h.simulate {
+			ev.RequestContext.Identity.UserArn = h.caller
+			if vs, ok := req.Header[HeaderCaller]; ok {
+				ev.RequestContext.Identity.UserArn = vs[len(vs)-1]
+			}
+			delete(ev.Headers, HeaderCaller)
+			delete(ev.MultiValueHeaders, HeaderCaller)
+		}
+		resp, err := invoke(req.Context(), ev)
 		if err != nil {
 			http.Error(w, "internal error", http.StatusBadGateway)
 			return

@@ -202,3 +202,86 @@ func TestHTTPHandlerOverRouter(t *testing.T) {
 		t.Errorf("RequestInfo over HTTP = %+v", info)
 	}
 }
+
+// TestHTTPHandlerSimulatesCaller checks the local server's simulated
+// caller: from X-Caller when the request has one (empty: unsigned), else
+// the configured one, put where API Gateway puts the verified caller; and
+// none at all without WithCaller.
+func TestHTTPHandlerSimulatesCaller(t *testing.T) {
+	const local, alice = "arn:aws:iam::000000000000:user/local", "arn:aws:iam::123456789012:user/alice"
+	for _, tc := range []struct {
+		name       string
+		opts       []apigw.HTTPOption
+		header     []string // X-Caller lines; nil for none
+		wantCaller string
+		wantHeader bool // the header reaches the event
+	}{
+		{"not simulated", nil, nil, "", false},
+		{"not simulated, header passed on as any other", nil, []string{alice}, "", true},
+		{"default", []apigw.HTTPOption{apigw.WithCaller(local)}, nil, local, false},
+		{"header", []apigw.HTTPOption{apigw.WithCaller(local)}, []string{alice}, alice, false},
+		{"empty header is unsigned", []apigw.HTTPOption{apigw.WithCaller(local)}, []string{""}, "", false},
+		{"last of two lines", []apigw.HTTPOption{apigw.WithCaller(local)}, []string{local, alice}, alice, false},
+		{"no default", []apigw.HTTPOption{apigw.WithCaller("")}, nil, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := apigw.NewRouter(zap.NewNop())
+			var info kit.RequestInfo
+			var seen events.APIGatewayProxyRequest
+			rt.Handle("GET /things", func(ctx context.Context, _ *apigw.Request) (apigw.Response, error) {
+				info = kit.RequestInfoFrom(ctx)
+				return apigw.JSON(http.StatusOK, struct{}{})
+			})
+			srv := apigw.HTTPHandler(func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+				seen = ev
+				return rt.Invoke(ctx, ev)
+			}, tc.opts...)
+			req := httptest.NewRequest(http.MethodGet, "/things", nil)
+			for _, v := range tc.header {
+				req.Header.Add("x-caller", v)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if info.Caller != tc.wantCaller || seen.RequestContext.Identity.UserArn != tc.wantCaller {
+				t.Errorf("caller %q (userArn %q), want %q", info.Caller, seen.RequestContext.Identity.UserArn, tc.wantCaller)
+			}
+			_, single := seen.Headers[apigw.HeaderCaller]
+			_, multi := seen.MultiValueHeaders[apigw.HeaderCaller]
+			if single != tc.wantHeader || multi != tc.wantHeader {
+				t.Errorf("X-Caller in the event: %v/%v, want %v", single, multi, tc.wantHeader)
+			}
+		})
+	}
+}
+
+// TestRouterTakesNoCallerFromHeaders is the Lambda path: the router, which
+// Lambda invokes, takes the caller API Gateway verified and nothing a
+// client wrote, whatever headers the event carries.
+func TestRouterTakesNoCallerFromHeaders(t *testing.T) {
+	const mallory = "arn:aws:iam::000000000000:user/mallory"
+	rt := apigw.NewRouter(zap.NewNop())
+	var info kit.RequestInfo
+	rt.Handle("GET /things", func(ctx context.Context, _ *apigw.Request) (apigw.Response, error) {
+		info = kit.RequestInfoFrom(ctx)
+		return apigw.JSON(http.StatusOK, struct{}{})
+	})
+	for _, verified := range []string{"", "arn:aws:iam::123456789012:user/alice"} {
+		ev := events.APIGatewayProxyRequest{
+			HTTPMethod:        http.MethodGet,
+			Path:              "/things",
+			Headers:           map[string]string{apigw.HeaderCaller: mallory, "x-caller": mallory},
+			MultiValueHeaders: map[string][]string{apigw.HeaderCaller: {mallory}, "x-caller": {mallory}},
+			RequestContext:    events.APIGatewayProxyRequestContext{Identity: events.APIGatewayRequestIdentity{UserArn: verified}},
+		}
+		resp, err := rt.Invoke(context.Background(), ev)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("invoke: %d %v", resp.StatusCode, err)
+		}
+		if info.Caller != verified {
+			t.Errorf("verified caller %q, X-Caller %q: served as %q", verified, mallory, info.Caller)
+		}
+	}
+}

@@ -118,7 +118,7 @@ func (s *servers) launch(ctx context.Context, name, bin string, port int, env ..
 	}
 	s.procs = append(s.procs, p)
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	return base, p.waitReady(ctx, base+"/products?pageSize=1")
+	return base, p.waitReady(ctx, base+collection+"?pageSize=1")
 }
 
 // stop ends the servers, then DynamoDB Local, and removes the directory.

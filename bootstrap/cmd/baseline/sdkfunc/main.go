@@ -67,7 +67,12 @@ func main() {
 
 // handle serves GET /products/{productId} with one GetItem.
 func (f *function) handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	id := req.PathParameters["productId"]
+	// The resource's one path parameter, whatever it is named: the
+	// benchmark sends the service's own get route, {id} or {productId}.
+	var id string
+	for _, v := range req.PathParameters {
+		id = v
+	}
 	if id == "" {
 		return problem(http.StatusNotFound, "The resource does not exist."), nil
 	}
