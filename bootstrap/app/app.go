@@ -142,8 +142,8 @@ func Routes() ([]string, error) {
 	return svc.Router.Routes(), nil
 }
 
-// Kinds returns a zero value of every entity type the service serves, in
-// the order they were served, for work over whole kinds
+// Kinds returns a zero value of every entity type the service serves or
+// declares, in the order they were registered, for work over whole kinds
 // (bootstrap/cmd/reshard).
 func Kinds() ([]kit.Entity, error) {
 	svc, err := offline()
@@ -151,13 +151,8 @@ func Kinds() ([]kit.Entity, error) {
 		return nil, err
 	}
 	var out []kit.Entity
-	seen := map[reflect.Type]bool{}
-	for _, op := range svc.Operations() {
-		if op.Entity == nil || seen[op.Entity] {
-			continue
-		}
-		seen[op.Entity] = true
-		if e, ok := reflect.Zero(op.Entity).Interface().(kit.Entity); ok {
+	for _, decl := range svc.Events.Entities() {
+		if e, ok := reflect.Zero(decl.Type).Interface().(kit.Entity); ok {
 			out = append(out, e)
 		}
 	}
