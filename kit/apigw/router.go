@@ -47,7 +47,7 @@ type Router struct {
 	clock   kit.Clock
 	routes  []route
 	invoked atomic.Bool
-	metrics *Metrics // nil: no metrics
+	metrics *emf // nil: no metrics
 }
 
 // Option configures a Router.
@@ -326,10 +326,23 @@ func (rt *Router) deadline(ctx context.Context) (context.Context, context.Cancel
 }
 
 func (rt *Router) logRequest(info kit.RequestInfo, trace, method, pattern string, status int, took time.Duration, cold bool, cause error) {
+	level := zap.InfoLevel
+	if status >= 500 {
+		level = zap.ErrorLevel
+	}
+	// As zap's Info and Error do, but before the fields are made: a logger
+	// that drops the line costs no allocation.
+	line := rt.log.Check(level, "request")
+	if line == nil {
+		return
+	}
 	if pattern == "" && rt.metrics != nil {
 		pattern = noRoute
 	}
-	fields := []zap.Field{
+	// Room for the metrics and the cause, so that the line's fields are
+	// one allocation.
+	fields := make([]zap.Field, 0, 16)
+	fields = append(fields,
 		zap.String("requestId", info.RequestID),
 		zap.String("traceId", trace),
 		zap.String("method", method),
@@ -337,17 +350,17 @@ func (rt *Router) logRequest(info kit.RequestInfo, trace, method, pattern string
 		zap.Int("status", status),
 		zap.Duration("duration", took),
 		zap.Bool("coldStart", cold),
-	}
+	)
 	if rt.metrics != nil {
-		fields = append(fields, rt.metrics.emf(time.Now(), status, took, cold)...)
+		fields = rt.metrics.fields(fields, time.Now(), status, took, cold)
 	}
 	switch {
 	case status >= 500:
-		rt.log.Error("request", append(fields, zap.Error(cause))...)
+		line.Write(append(fields, zap.Error(cause))...)
 	case cause != nil:
-		rt.log.Info("request", append(fields, zap.String("reason", cause.Error()))...)
+		line.Write(append(fields, zap.String("reason", cause.Error()))...)
 	default:
-		rt.log.Info("request", fields...)
+		line.Write(fields...)
 	}
 }
 
