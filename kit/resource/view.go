@@ -30,6 +30,22 @@ func (p *plan) view(e reflect.Value, extra ...member) (json.RawMessage, error) {
 	return p.appendView(nil, e, extra)
 }
 
+// viewString is view without extra members, as a string for a response
+// body. It writes the view in a buffer on the stack when it fits, so the
+// string is its one allocation.
+func (p *plan) viewString(e reflect.Value) (string, error) {
+	var buf [1024]byte
+	b := buf[:0]
+	if n := p.viewSize(e); n > len(buf) {
+		b = make([]byte, 0, n)
+	}
+	b, err := p.appendView(b, e, nil)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
 // appendView appends the view of e to b. Each field is written by the
 // encoder its type was given at registration: strings, numbers, booleans
 // and times straight into b, the rest through encoding/json, so that a

@@ -113,6 +113,8 @@ func TestViewWritesWhatEncodingJSONWrites(t *testing.T) {
 		shown{I8: math.MaxInt8, I64: math.MinInt64, U64: math.MaxUint64, At: at, AtPtr: &at, Any: at, List: []string{"x", "<y>"}, Bytes: []byte("raw")},
 		shown{I64: math.MaxInt64, Any: map[string]int{"b": 2, "a": 1}, List: []string{}, Bytes: []byte{}},
 		shown{At: time.Date(2027, 3, 4, 1, 0, 0, 0, time.UTC), Any: 1.5e-7},
+		// Longer than viewString's buffer on the stack.
+		shown{Text: strings.Repeat("long ", 400), Opt: strings.Repeat("é<", 300)},
 	)
 	for _, c := range cases {
 		e := reflect.ValueOf(c)
@@ -123,6 +125,9 @@ func TestViewWritesWhatEncodingJSONWrites(t *testing.T) {
 		got, err := p.view(e)
 		if err != nil || string(got) != want {
 			t.Errorf("view:\n got %s, %v\nwant %s", got, err, want)
+		}
+		if body, err := p.viewString(e); err != nil || body != want {
+			t.Errorf("viewString:\n got %s, %v\nwant %s", body, err, want)
 		}
 		if !json.Valid(got) {
 			t.Errorf("view %s is not valid JSON", got)
