@@ -115,6 +115,25 @@ func TestRequestInfo(t *testing.T) {
 	if got := kit.RequestInfoFrom(kit.WithRequestInfo(child, inner)); got != inner {
 		t.Errorf("RequestInfoFrom(nested) = %+v, want %+v", got, inner)
 	}
+	// The context passes on everything else: other values, and its
+	// parent's cancellation.
+	type seenKey struct{}
+	parent, stop := context.WithCancel(context.WithValue(context.Background(), seenKey{}, "seen"))
+	withInfo := kit.WithRequestInfo(parent, info)
+	if withInfo.Value(seenKey{}) != "seen" {
+		t.Errorf("Value(seenKey) = %v through the info context, want the parent's", withInfo.Value(seenKey{}))
+	}
+	derived, cancelDerived := context.WithCancel(withInfo)
+	defer cancelDerived()
+	stop()
+	select {
+	case <-derived.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("a context derived from the info context missed its parent's cancel")
+	}
+	if !errors.Is(withInfo.Err(), context.Canceled) || !errors.Is(derived.Err(), context.Canceled) {
+		t.Errorf("after the parent's cancel: %v, %v", withInfo.Err(), derived.Err())
+	}
 	// A value stored under an unrelated key of the same type is not it.
 	type otherKey struct{}
 	if got := kit.RequestInfoFrom(context.WithValue(context.Background(), otherKey{}, info)); got != (kit.RequestInfo{}) {

@@ -17,14 +17,33 @@ type RequestInfo struct {
 
 type requestInfoKey struct{}
 
+// requestInfoContext carries a RequestInfo. It is context.WithValue's
+// valueCtx with the info inside it: one allocation per request rather than
+// two, since WithValue would also put the info in an interface. Value
+// answers the key with the context itself, a pointer, so reading the info
+// back allocates nothing either.
+type requestInfoContext struct {
+	context.Context
+	info RequestInfo
+}
+
+func (c *requestInfoContext) Value(key any) any {
+	if key == (requestInfoKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
 // WithRequestInfo returns a context that carries info.
 func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
-	return context.WithValue(ctx, requestInfoKey{}, info)
+	return &requestInfoContext{Context: ctx, info: info}
 }
 
 // RequestInfoFrom returns the request info the router put in ctx, or the
 // zero value outside a request.
 func RequestInfoFrom(ctx context.Context) RequestInfo {
-	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
-	return info
+	if c, ok := ctx.Value(requestInfoKey{}).(*requestInfoContext); ok {
+		return c.info
+	}
+	return RequestInfo{}
 }

@@ -27,12 +27,21 @@ const MaxDepth = 32
 // Request is one matched API Gateway request.
 type Request struct {
 	Event  events.APIGatewayProxyRequest
-	params map[string]string
-	path   string // the path within the API, without any prefix
+	route  *route   // the route it matched; nil for a Request made outside the router
+	values []string // of the route's parameters, in inline while they fit
+	// inline holds as many values as the kit's own routes have (an item
+	// and its child's), and no more: a bigger Request takes a bigger size
+	// class, on every request.
+	inline [2]string
 }
 
 // PathValue returns the path parameter the route pattern named, or "".
-func (r *Request) PathValue(name string) string { return r.params[name] }
+func (r *Request) PathValue(name string) string {
+	if r.route == nil {
+		return ""
+	}
+	return r.route.value(r.values, name)
+}
 
 // Header returns the value of the named header, or "": the last, if the
 // client sent it on several lines (see LookupHeader).
@@ -281,10 +290,11 @@ func (r *Request) String() string {
 // Path is the request's path within the API, "/products/42": the route
 // it matched with its parameters, without the prefix the client's URL had.
 func (r *Request) Path() string {
-	if r.path == "" {
+	if r.route == nil {
 		return r.Event.Path
 	}
-	return r.path
+	// Made when asked, not for every request: most handlers never ask.
+	return r.route.relativePath(r.values)
 }
 
 // BasePath is the prefix the client's URL had before the API's own path:

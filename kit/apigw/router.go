@@ -34,6 +34,8 @@ type route struct {
 	pattern  string
 	method   string
 	segments []string // literal segments, or "{name}" for a parameter
+	names    []string // by segment: the parameter's name, or "" for a literal
+	params   []string // the parameters' names, in order
 	handler  HandlerFunc
 }
 
@@ -45,7 +47,7 @@ type Router struct {
 	clock   kit.Clock
 	routes  []route
 	invoked atomic.Bool
-	metrics *Metrics // nil: no metrics
+	metrics *emf // nil: no metrics
 }
 
 // Option configures a Router.
@@ -76,13 +78,21 @@ func (rt *Router) Handle(pattern string, h HandlerFunc) {
 	if !ok || method == "" || !strings.HasPrefix(path, "/") {
 		panic(fmt.Sprintf("apigw: pattern %q is not \"METHOD /path\"", pattern))
 	}
-	segs := split(path)
+	segs := split(nil, path)
 	for _, other := range rt.routes {
 		if other.method == method && slices.Equal(shape(other.segments), shape(segs)) {
 			panic(fmt.Sprintf("apigw: pattern %q conflicts with %q", pattern, other.pattern))
 		}
 	}
-	rt.routes = append(rt.routes, route{pattern: pattern, method: method, segments: segs, handler: h})
+	names := make([]string, len(segs))
+	var params []string
+	for i, seg := range segs {
+		if isParam(seg) {
+			names[i] = seg[1 : len(seg)-1]
+			params = append(params, names[i])
+		}
+	}
+	rt.routes = append(rt.routes, route{pattern: pattern, method: method, segments: segs, names: names, params: params, handler: h})
 	// As in net/http, the most specific pattern wins whatever the order of
 	// registration: /products/search before /products/{id}. Only patterns
 	// of one length can both match, and for those a literal segment sorts
@@ -100,11 +110,21 @@ func (rt *Router) Handle(pattern string, h HandlerFunc) {
 	})
 }
 
-func split(path string) []string {
+// split appends path's segments to dst: the router matches a request's
+// segments in a buffer on its stack, so splitting allocates nothing.
+func split(dst []string, path string) []string {
 	if path == "/" {
-		return nil
+		return dst
 	}
-	return strings.Split(strings.TrimPrefix(path, "/"), "/")
+	rest := strings.TrimPrefix(path, "/")
+	for {
+		seg, after, more := strings.Cut(rest, "/")
+		dst = append(dst, seg)
+		if !more {
+			return dst
+		}
+		rest = after
+	}
 }
 
 // shape replaces parameter names so that /a/{x} and /a/{y} compare equal.
@@ -121,20 +141,21 @@ func shape(segs []string) []string {
 
 func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
 
-// match returns the route for method and the path's segments, or the
-// methods the path allows if only the method is wrong. With vars, a
-// segment may be a template, "{name}", as in the resource API Gateway
-// matched: it then fills the route's parameter at that place from vars.
-func (rt *Router) match(method string, segs []string, vars map[string]string) (*route, map[string]string, []string) {
+// match returns the route for method and the path's segments, with the
+// values of its parameters appended to values, or the methods the path
+// allows if only the method is wrong. With vars, a segment may be a
+// template, "{name}", as in the resource API Gateway matched: it then
+// fills the route's parameter at that place from vars.
+func (rt *Router) match(method string, segs []string, vars map[string]string, values []string) (*route, []string, []string) {
 	var allow []string
 	for i := range rt.routes {
 		r := &rt.routes[i]
-		params, ok := r.matchPath(segs, vars)
+		matched, ok := r.matchPath(segs, vars, values)
 		if !ok {
 			continue
 		}
 		if r.method == method {
-			return r, params, nil
+			return r, matched, nil
 		}
 		allow = append(allow, r.method)
 	}
@@ -142,35 +163,43 @@ func (rt *Router) match(method string, segs []string, vars map[string]string) (*
 	return nil, nil, slices.Compact(allow)
 }
 
-func (r *route) matchPath(segs []string, vars map[string]string) (map[string]string, bool) {
+func (r *route) matchPath(segs []string, vars map[string]string, values []string) ([]string, bool) {
 	if len(segs) != len(r.segments) {
 		return nil, false
 	}
-	var params map[string]string
 	for i, want := range r.segments {
 		got := segs[i]
 		if vars != nil && isParam(got) {
 			// A template segment matches the route's parameter there,
 			// whatever its name, and only that.
-			if !isParam(want) {
+			if r.names[i] == "" {
 				return nil, false
 			}
 			got = vars[got[1:len(got)-1]]
 		}
 		switch {
-		case isParam(want):
+		case r.names[i] != "":
 			if got == "" {
 				return nil, false
 			}
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[want[1:len(want)-1]] = got
+			values = append(values, got)
 		case want != got:
 			return nil, false
 		}
 	}
-	return params, true
+	return values, true
+}
+
+// value returns the value of the named parameter from the values the
+// route matched: the last of that name, as a pattern that names one twice
+// has always read it.
+func (r *route) value(values []string, name string) string {
+	for i := len(r.params) - 1; i >= 0; i-- {
+		if r.params[i] == name {
+			return values[i]
+		}
+	}
+	return ""
 }
 
 // target is what an event asks for: the segments to match, with the
@@ -180,31 +209,32 @@ func (r *route) matchPath(segs []string, vars map[string]string) (map[string]str
 // custom domain's base path). A greedy resource ("/{proxy+}") stands for
 // the path in its parameter. Without a resource (the local server), the
 // path is all there is.
-func target(ev events.APIGatewayProxyRequest) (segs []string, vars map[string]string) {
+// The segments are appended to buf.
+func target(buf []string, ev *events.APIGatewayProxyRequest) (segs []string, vars map[string]string) {
 	res := ev.Resource
 	if res == "" {
-		return split(ev.Path), nil
+		return split(buf, ev.Path), nil
 	}
-	segs = split(res)
+	segs = split(buf, res)
 	if n := len(segs); n > 0 && strings.HasSuffix(segs[n-1], "+}") {
 		rest := ev.PathParameters[strings.TrimSuffix(segs[n-1][1:], "+}")]
 		path := "/" + strings.Join(append(segs[:n-1:n-1], rest), "/")
 		if len(path) > 1 {
 			path = strings.TrimSuffix(path, "/")
 		}
-		return split(path), nil
+		return split(buf[:0], path), nil
 	}
 	return segs, ev.PathParameters
 }
 
 // relativePath is the path within the API that segments matched: the
 // route's pattern with its parameters filled in.
-func (r *route) relativePath(params map[string]string) string {
+func (r *route) relativePath(values []string) string {
 	var b strings.Builder
-	for _, seg := range r.segments {
+	for i, seg := range r.segments {
 		b.WriteByte('/')
-		if isParam(seg) {
-			seg = params[seg[1:len(seg)-1]]
+		if name := r.names[i]; name != "" {
+			seg = r.value(values, name)
 		}
 		b.WriteString(seg)
 	}
@@ -242,8 +272,10 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 		rt.logRequest(info, info.TraceID, ev.HTTPMethod, pattern, resp.StatusCode, time.Since(start), cold, cause)
 	}()
 
-	segs, vars := target(ev)
-	r, params, allow := rt.match(ev.HTTPMethod, segs, vars)
+	var buf [maxSegments]string
+	segs, vars := target(buf[:0], &ev)
+	req := &Request{Event: ev}
+	r, values, allow := rt.match(ev.HTTPMethod, segs, vars, req.inline[:0])
 	switch {
 	case r != nil:
 		pattern = r.pattern
@@ -255,8 +287,8 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 	default:
 		return problemResponse(problem.New(http.StatusNotFound, "No such route.")), nil
 	}
-	req := &Request{Event: ev, params: params, path: r.relativePath(params)}
-	if key, ok := req.LookupHeader(HeaderIdempotencyKey); ok && rt.idem != nil && ev.HTTPMethod == http.MethodPost {
+	req.route, req.values = r, values
+	if key, ok := rt.idempotencyKey(req); ok {
 		resp, cause = rt.serveIdempotent(ctx, req, r, key)
 	} else {
 		resp, cause = r.handler(ctx, req)
@@ -271,6 +303,19 @@ func (rt *Router) Invoke(ctx context.Context, ev events.APIGatewayProxyRequest) 
 	return resp, nil
 }
 
+// maxSegments is how many path segments the router splits a path into
+// without allocating; a longer path still routes.
+const maxSegments = 16
+
+// idempotencyKey returns the Idempotency-Key of a POST, when the router
+// keeps idempotency records; the headers are read only then.
+func (rt *Router) idempotencyKey(req *Request) (string, bool) {
+	if rt.idem == nil || req.Event.HTTPMethod != http.MethodPost {
+		return "", false
+	}
+	return req.LookupHeader(HeaderIdempotencyKey)
+}
+
 // deadline bounds ctx: a little short of Lambda's own deadline, so there is
 // time left to answer, or by the router's budget when there is none.
 func (rt *Router) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -281,10 +326,23 @@ func (rt *Router) deadline(ctx context.Context) (context.Context, context.Cancel
 }
 
 func (rt *Router) logRequest(info kit.RequestInfo, trace, method, pattern string, status int, took time.Duration, cold bool, cause error) {
+	level := zap.InfoLevel
+	if status >= 500 {
+		level = zap.ErrorLevel
+	}
+	// As zap's Info and Error do, but before the fields are made: a logger
+	// that drops the line costs no allocation.
+	line := rt.log.Check(level, "request")
+	if line == nil {
+		return
+	}
 	if pattern == "" && rt.metrics != nil {
 		pattern = noRoute
 	}
-	fields := []zap.Field{
+	// Room for the metrics and the cause, so that the line's fields are
+	// one allocation.
+	fields := make([]zap.Field, 0, 16)
+	fields = append(fields,
 		zap.String("requestId", info.RequestID),
 		zap.String("traceId", trace),
 		zap.String("method", method),
@@ -292,17 +350,17 @@ func (rt *Router) logRequest(info kit.RequestInfo, trace, method, pattern string
 		zap.Int("status", status),
 		zap.Duration("duration", took),
 		zap.Bool("coldStart", cold),
-	}
+	)
 	if rt.metrics != nil {
-		fields = append(fields, rt.metrics.emf(time.Now(), status, took, cold)...)
+		fields = rt.metrics.fields(fields, time.Now(), status, took, cold)
 	}
 	switch {
 	case status >= 500:
-		rt.log.Error("request", append(fields, zap.Error(cause))...)
+		line.Write(append(fields, zap.Error(cause))...)
 	case cause != nil:
-		rt.log.Info("request", append(fields, zap.String("reason", cause.Error()))...)
+		line.Write(append(fields, zap.String("reason", cause.Error()))...)
 	default:
-		rt.log.Info("request", fields...)
+		line.Write(fields...)
 	}
 }
 
@@ -315,7 +373,7 @@ const lambdaTraceKey = "x-amzn-trace-id"
 // a request's log line leads to its trace; "" outside Lambda.
 func traceID(ctx context.Context) string {
 	header, _ := ctx.Value(lambdaTraceKey).(string)
-	for _, part := range strings.Split(header, ";") {
+	for part := range strings.SplitSeq(header, ";") {
 		if root, ok := strings.CutPrefix(part, "Root="); ok {
 			return root
 		}

@@ -498,3 +498,24 @@ func TestLogLineCarriesTheTraceID(t *testing.T) {
 		})
 	}
 }
+
+// TestLongPathsAndManyParameters routes paths longer, and patterns with
+// more parameters, than the router keeps without allocating: they must
+// route the same.
+func TestLongPathsAndManyParameters(t *testing.T) {
+	rt := apigw.NewRouter(zap.NewNop())
+	rt.Handle("GET /{a}/{b}/{c}/{d}/{e}/{f}", echo("six", "a", "b", "c", "d", "e", "f"))
+	long := "/" + strings.Repeat("x/", 19) + "{last}"
+	rt.Handle("GET "+long, func(_ context.Context, r *apigw.Request) (apigw.Response, error) {
+		return apigw.Response{StatusCode: http.StatusOK, Body: r.PathValue("last") + " " + r.Path()}, nil
+	})
+	for _, tc := range []struct{ path, want string }{
+		{"/1/2/3/4/5/6", "six a=1 b=2 c=3 d=4 e=5 f=6"},
+		{"/" + strings.Repeat("x/", 19) + "end", "end /" + strings.Repeat("x/", 19) + "end"},
+	} {
+		resp := invoke(context.Background(), t, rt, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: tc.path})
+		if resp.StatusCode != http.StatusOK || resp.Body != tc.want {
+			t.Errorf("GET %s = %d %q, want 200 %q", tc.path, resp.StatusCode, resp.Body, tc.want)
+		}
+	}
+}

@@ -51,7 +51,19 @@ type Bus struct {
 	middleware  []Middleware
 
 	mu       sync.RWMutex
-	handlers map[reflect.Type]Next
+	handlers map[reflect.Type]entry
+}
+
+// entry is a command type's handler on the bus.
+type entry struct {
+	// next validates the command and runs the handler through the
+	// middleware, with the types erased.
+	next Next
+	// typed, when no middleware wraps the handler, is the same as a
+	// func(context.Context, C) (R, error), which Dispatch calls without
+	// putting the command and its result in interfaces (an allocation
+	// each, on every request); nil otherwise.
+	typed any
 }
 
 // NewBus returns a bus that validates commands with the kit's validator and
@@ -63,7 +75,7 @@ type Bus struct {
 // it is not worth an error return that every caller would have to thread
 // through.
 func NewBus(middleware ...Middleware) *Bus {
-	return &Bus{validate: NewValidator(), middleware: middleware, handlers: map[reflect.Type]Next{}}
+	return &Bus{validate: NewValidator(), middleware: middleware, handlers: map[reflect.Type]entry{}}
 }
 
 // Register makes h the handler for commands of type C. Registering a second
@@ -78,25 +90,83 @@ func Register[C, R any](b *Bus, h Handler[C, R]) error {
 	if err := refuseValidateFn(t, map[reflect.Type]bool{}); err != nil {
 		return fmt.Errorf("command: %s: %w", t, err)
 	}
+	validate := b.validation(t, byValue)
 	next := Next(func(ctx context.Context, cmd any) (any, error) {
 		return h.Handle(ctx, cmd.(C))
 	})
 	for i := len(b.middleware) - 1; i >= 0; i-- {
 		next = b.middleware[i](t.Name(), next)
 	}
-	validated := func(ctx context.Context, cmd any) (any, error) {
-		if err := b.Validate(cmd); err != nil {
-			return nil, err
+	e := entry{next: func(ctx context.Context, cmd any) (any, error) {
+		if validate != nil {
+			if err := validate(cmd); err != nil {
+				return nil, err
+			}
 		}
 		return next(ctx, cmd)
+	}}
+	if len(b.middleware) == 0 {
+		e.typed = func(ctx context.Context, cmd C) (R, error) {
+			if validate != nil {
+				if err := validate(cmd); err != nil { // only here is cmd put in an interface
+					var zero R
+					return zero, err
+				}
+			}
+			return h.Handle(ctx, cmd)
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, dup := b.handlers[t]; dup {
 		return fmt.Errorf("command: %s already has a handler", t)
 	}
-	b.handlers[t] = validated
+	b.handlers[t] = e
 	return nil
+}
+
+// validation returns what Validate does for commands of type t, worked
+// out once: a struct whose fields carry no validate tag at any depth gives
+// the validator nothing to check, so only its own Validate runs (when
+// selfValidates). It returns nil when there is nothing to check at all.
+func (b *Bus) validation(t reflect.Type, selfValidates bool) func(cmd any) error {
+	switch {
+	case t.Kind() != reflect.Struct || hasRules(t, map[reflect.Type]bool{}):
+		return b.Validate
+	case selfValidates:
+		return func(cmd any) error { return cmd.(SelfValidator).Validate() } //nolint:wrapcheck // the command's own client-facing error
+	}
+	return nil
+}
+
+// hasRules reports whether the validator could find anything to check in
+// struct type t: a validate tag on any field, or, since the validator
+// walks into nested structs (through pointers and interfaces too), on any
+// field of a struct or interface field. Slices and maps need a dive tag
+// for the validator to enter them, and that tag is on the field.
+func hasRules(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	for f := range t.Fields() {
+		if f.Tag.Get("validate") != "" {
+			return true
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch ft.Kind() {
+		case reflect.Interface:
+			return true // what it holds is known only when it is validated
+		case reflect.Struct:
+			if hasRules(ft, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Dispatch validates cmd and runs its handler. A command that fails
@@ -105,12 +175,19 @@ func Dispatch[R, C any](ctx context.Context, b *Bus, cmd C) (R, error) {
 	var zero R
 	t := reflect.TypeFor[C]()
 	b.mu.RLock()
-	h, ok := b.handlers[t]
+	e, ok := b.handlers[t]
 	b.mu.RUnlock()
 	if !ok {
 		return zero, fmt.Errorf("command: no handler for %s", t)
 	}
-	res, err := h(ctx, cmd)
+	if typed, ok := e.typed.(func(context.Context, C) (R, error)); ok {
+		r, err := typed(ctx, cmd)
+		if err != nil {
+			return zero, err
+		}
+		return r, nil
+	}
+	res, err := e.next(ctx, cmd)
 	if err != nil || res == nil { // nil only when R is an interface
 		return zero, err
 	}

@@ -621,3 +621,91 @@ func TestRegisterWalksCyclesWithoutValidateFn(t *testing.T) {
 func register[C any]() error {
 	return command.Register(command.NewBus(), command.HandlerFunc[C, int](func(context.Context, C) (int, error) { return 0, nil }))
 }
+
+type (
+	untagged struct {
+		ID    string `json:"-"`
+		Count int
+	}
+	tagged struct {
+		Name string `json:"name" validate:"required"`
+	}
+	nestedRules struct {
+		Inner tagged `json:"inner"`
+	}
+	pointedRules struct {
+		Inner *tagged `json:"inner"`
+	}
+	heldRules struct {
+		Inner any `json:"inner"`
+	}
+	selfOnly struct {
+		ok bool
+	}
+)
+
+func (s selfOnly) Validate() error {
+	if !s.ok {
+		return kit.Invalid("not ok")
+	}
+	return nil
+}
+
+// TestValidationFollowsTheCommandsShape checks every shape of command the
+// bus plans its validation for at registration, with and without
+// middleware (which takes the untyped path): rules at any depth, through a
+// pointer or an interface, are checked; a command with none passes; a
+// command with only its own Validate has it run.
+func TestValidationFollowsTheCommandsShape(t *testing.T) {
+	type tc struct {
+		name     string
+		dispatch func(*command.Bus) error
+		wantErr  bool
+	}
+	cases := []tc{
+		{"no rules", func(b *command.Bus) error { return dispatch(b, untagged{ID: "x"}) }, false},
+		{"nested rules broken", func(b *command.Bus) error { return dispatch(b, nestedRules{}) }, true},
+		{"nested rules kept", func(b *command.Bus) error { return dispatch(b, nestedRules{Inner: tagged{Name: "n"}}) }, false},
+		{"rules behind a pointer broken", func(b *command.Bus) error { return dispatch(b, pointedRules{Inner: &tagged{}}) }, true},
+		{"rules behind a nil pointer", func(b *command.Bus) error { return dispatch(b, pointedRules{}) }, false},
+		{"rules in an interface broken", func(b *command.Bus) error { return dispatch(b, heldRules{Inner: tagged{}}) }, true},
+		{"rules in an interface kept", func(b *command.Bus) error { return dispatch(b, heldRules{Inner: tagged{Name: "n"}}) }, false},
+		{"own Validate fails", func(b *command.Bus) error { return dispatch(b, selfOnly{}) }, true},
+		{"own Validate passes", func(b *command.Bus) error { return dispatch(b, selfOnly{ok: true}) }, false},
+	}
+	passThrough := func(_ string, next command.Next) command.Next { return next }
+	for _, mw := range [][]command.Middleware{nil, {passThrough}} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/middleware=%d", c.name, len(mw)), func(t *testing.T) {
+				bus := command.NewBus(mw...)
+				for _, err := range []error{
+					register2[untagged](bus), register2[nestedRules](bus), register2[pointedRules](bus),
+					register2[heldRules](bus), register2[selfOnly](bus),
+				} {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				err := c.dispatch(bus)
+				if c.wantErr != errors.Is(err, kit.ErrInvalid) || (!c.wantErr && err != nil) {
+					t.Errorf("Dispatch = %v, want an invalid-input error: %v", err, c.wantErr)
+				}
+			})
+		}
+	}
+}
+
+// register2 registers a handler for C on bus that answers 1.
+func register2[C any](bus *command.Bus) error {
+	return command.Register(bus, command.HandlerFunc[C, int](func(context.Context, C) (int, error) { return 1, nil }))
+}
+
+// dispatch dispatches cmd and checks that the handler's result came back
+// when it succeeded.
+func dispatch[C any](bus *command.Bus, cmd C) error {
+	n, err := command.Dispatch[int](context.Background(), bus, cmd)
+	if err == nil && n != 1 {
+		return fmt.Errorf("Dispatch = %d, want the handler's 1", n)
+	}
+	return err
+}

@@ -190,11 +190,18 @@ func (r *repository) parentExists() error {
 	if !r.child() || r.parentInUnit {
 		return nil
 	}
-	if _, ok := r.s.data.parts[r.parentKind+"#"+r.parent][r.parentKind]; !ok {
+	var buf [keyBuffer]byte
+	pk := append(append(append(buf[:0], r.parentKind...), '#'), r.parent...)
+	if _, ok := r.s.data.parts[string(pk)][r.parentKind]; !ok {
 		return fmt.Errorf("%s %s: %w", r.parentKind, r.parent, kit.ErrNotFound)
 	}
 	return nil
 }
+
+// keyBuffer is the room on the stack for a key that a read looks up: a
+// map indexed by string(bytes) makes no string, so a read's keys cost no
+// allocation while they fit.
+const keyBuffer = 128
 
 // lookup returns the item for id after checking its parent. The lock must
 // be held.
@@ -202,12 +209,23 @@ func (r *repository) lookup(id string) (record, error) {
 	if err := r.parentExists(); err != nil {
 		return record{}, err
 	}
-	pk, sk := r.key(id)
-	rec, ok := r.s.data.parts[pk][sk]
+	var pkBuf, skBuf [keyBuffer]byte
+	pk, sk := r.appendKey(pkBuf[:0], skBuf[:0], id)
+	rec, ok := r.s.data.parts[string(pk)][string(sk)]
 	if !ok {
 		return rec, fmt.Errorf("%s %s: %w", r.kind, id, kit.ErrNotFound)
 	}
 	return rec, nil
+}
+
+// appendKey appends key(id) to pk and sk.
+func (r *repository) appendKey(pk, sk []byte, id string) ([]byte, []byte) {
+	if r.child() {
+		pk = append(append(append(pk, r.parentKind...), '#'), r.parent...)
+		sk = append(append(sk, r.childPrefix()...), id...)
+		return pk, sk
+	}
+	return append(append(append(pk, r.kind...), '#'), id...), append(sk, r.kind...)
 }
 
 func (r *repository) put(id string, rec record) {

@@ -110,6 +110,7 @@ type plan struct {
 	create   []copyField    // input field -> entity field
 	update   []patchField   // input field -> stored attribute
 	defaults []defaultValue // for entity fields the create input does not have
+	encoders []fieldEncoder // how view writes each of fields
 }
 
 type copyField struct {
@@ -151,6 +152,7 @@ func newPlan(entity, create, update reflect.Type) (*plan, error) {
 		}
 	}
 	p := &plan{entity: entity, fields: fields(entity), byRole: map[string]field{}}
+	p.encoders = encoders(p.fields)
 	byName := map[string]field{}
 	for _, f := range p.fields {
 		byName[f.name] = f

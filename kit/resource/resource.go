@@ -476,7 +476,7 @@ func (r *res[T, C, U]) included(ctx context.Context, req *apigw.Request, name st
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return withETag(raw(http.StatusOK, body), apigw.Tag(v.Version, v.Revision)), nil
+	return withETag(raw(http.StatusOK, string(body)), apigw.Tag(v.Version, v.Revision)), nil
 }
 
 func (r *res[T, C, U]) putRoute(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
@@ -600,7 +600,7 @@ func (r *res[T, C, U]) page(ctx context.Context, cmd List[T]) (apigw.Response, e
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return raw(http.StatusOK, body), nil
+	return raw(http.StatusOK, string(body)), nil
 }
 
 func (r *res[T, C, U]) views(items []T) ([]json.RawMessage, error) {
@@ -617,15 +617,15 @@ func (r *res[T, C, U]) views(items []T) ([]json.RawMessage, error) {
 
 // entity renders one entity with its ETag.
 func (r *res[T, C, U]) entity(status int, v kit.Versioned[T]) (apigw.Response, error) {
-	body, err := r.plan.view(reflect.ValueOf(v.Entity))
+	body, err := r.plan.viewString(reflect.ValueOf(v.Entity))
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	return withETag(raw(status, body), apigw.Tag(v.Version, v.Revision)), nil
 }
 
-func raw(status int, body []byte) apigw.Response {
-	return apigw.Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
+func raw(status int, body string) apigw.Response {
+	return apigw.Response{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
 }
 
 func withETag(resp apigw.Response, tag string) apigw.Response {
