@@ -87,7 +87,7 @@ func Handle[C any, T kit.Entity](s *Service, pattern string, op Op, h func(conte
 		return fmt.Errorf("resource: %s: status %d does not carry an entity (HandleNoContent answers 204)", pattern, status)
 	}
 	render := func(v kit.Versioned[T]) (apigw.Response, error) {
-		body, err := p.view(reflect.ValueOf(v.Entity))
+		body, err := p.viewString(reflect.ValueOf(v.Entity))
 		if err != nil {
 			return apigw.Response{}, err
 		}
