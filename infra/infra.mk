@@ -3,8 +3,8 @@
 # root; INFRA_DIR is taken from this file's own path to be sure.
 #
 #   make synth                          template + cdk-nag, offline, no AWS credentials
-#   make diff    [PROFILE=name] [STAGE=dev] [ALARM_TOPIC=arn]
-#   make deploy  [PROFILE=name] [STAGE=dev] [ALARM_TOPIC=arn]
+#   make diff    [PROFILE=name] [STAGE=dev] [ALARM_TOPIC=arn] [PATTERN_INDEXES=n]
+#   make deploy  [PROFILE=name] [STAGE=dev] [ALARM_TOPIC=arn] [PATTERN_INDEXES=n]
 #   make destroy [PROFILE=name] [STAGE=dev]
 #   make cdk-bootstrap [PROFILE=name]   once per account and region
 #   make infra-test                     go vet + go test of the infra module
@@ -12,14 +12,18 @@
 # STAGE defaults to prod (table and secret retained, deletion protection on);
 # STAGE=dev makes them deletable with the stack. ALARM_TOPIC=arn:aws:sns:...
 # makes the stack's CloudWatch alarms notify that SNS topic (same region);
-# without it they have no actions. CDK_ARGS passes anything else to the CLI,
-# e.g. CDK_ARGS='--require-approval never' in CI.
+# without it they have no actions. PATTERN_INDEXES=n gives the table only
+# its first n pattern indexes (default all): CloudFormation adds one global
+# secondary index per table update, so a table deployed without them is
+# upgraded with n=1, 2, ... one deploy each. CDK_ARGS passes anything else
+# to the CLI, e.g. CDK_ARGS='--require-approval never' in CI.
 
 INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
 PROFILE ?=
 STAGE ?=
 ALARM_TOPIC ?=
+PATTERN_INDEXES ?=
 CDK_ARGS ?=
 
 # The CLI is the exact version pinned in infra/package-lock.json, never a
@@ -27,7 +31,8 @@ CDK_ARGS ?=
 # out to the network; synth must work offline.
 CDK = cd $(INFRA_DIR) && CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk
 CDK_OPTS = --no-notices $(if $(PROFILE),--profile $(PROFILE)) $(if $(STAGE),-c stage=$(STAGE)) \
-	$(if $(ALARM_TOPIC),-c alarmTopic=$(ALARM_TOPIC)) $(CDK_ARGS)
+	$(if $(ALARM_TOPIC),-c alarmTopic=$(ALARM_TOPIC)) \
+	$(if $(PATTERN_INDEXES),-c patternIndexes=$(PATTERN_INDEXES)) $(CDK_ARGS)
 
 # npm ci runs again only when the lock file (or package.json) changed.
 INFRA_DEPS_STAMP := $(INFRA_DIR)/node_modules/.installed

@@ -11,6 +11,9 @@
 //	-c eventsAsset=DIR  directory holding the event function's, default ../dist/events
 //	-c logLevel=L       the service's LOG_LEVEL, default info
 //	-c alarmTopic=ARN   SNS topic the alarms notify on ALARM and OK, default none
+//	-c patternIndexes=N how many pattern indexes the table has, default all; a
+//	                    table deployed without them gets them one deploy at a
+//	                    time, N=1, 2, ... (ServiceStackProps.PatternIndexes)
 //
 // Alarm thresholds are AlarmSettings' defaults; a stack that needs others
 // sets ServiceStackProps.Alarms here.
@@ -18,7 +21,9 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -65,6 +70,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	patternIndexes, err := contextInt(app, "patternIndexes", 0)
+	if err != nil {
+		return err
+	}
 	// The routes come from the service itself, so the API deploys exactly
 	// what the binary serves, whatever entities it has.
 	routes, err := service.Routes()
@@ -81,6 +90,7 @@ func run() error {
 		LogLevel:       logLevel,
 		Routes:         routes,
 		AlarmTopicARN:  alarmTopic,
+		PatternIndexes: patternIndexes,
 	}); err != nil {
 		return err
 	}
@@ -102,5 +112,30 @@ func contextString(app awscdk.App, key, def string) (string, error) {
 		return v, nil
 	default:
 		return "", fmt.Errorf("context %s: want a string, got %T", key, v)
+	}
+}
+
+// contextInt reads a whole number context value: a string from the command
+// line (-c key=2), or a number from cdk.json; def when it is unset.
+func contextInt(app awscdk.App, key string, def int) (int, error) {
+	switch v := app.Node().TryGetContext(jsii.String(key)).(type) {
+	case nil:
+		return def, nil
+	case string:
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("context %s: want a whole number, got %q", key, v)
+		}
+		return n, nil
+	case float64:
+		if v != math.Trunc(v) {
+			return 0, fmt.Errorf("context %s: want a whole number, got %v", key, v)
+		}
+		return int(v), nil
+	default:
+		return 0, fmt.Errorf("context %s: want a whole number, got %T", key, v)
 	}
 }

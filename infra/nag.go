@@ -28,7 +28,7 @@ func suppressFindings(s *ServiceStack) {
 	// Tracing ACTIVE puts xray:PutTraceSegments and xray:PutTelemetryRecords
 	// in the role's default policy; everything else there is scoped.
 	suppress(s.Function.Role(), rule("AwsSolutions-IAM5",
-		"X-Ray's PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; AWS requires Resource '*'. Every other statement names its log group, table and index.",
+		"X-Ray's PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; AWS requires Resource '*'. Every other statement names its log group, table and indexes.",
 		"Resource::*"))
 
 	// The event function's role has the same X-Ray statement, and

@@ -121,6 +121,12 @@ type ServiceStackProps struct {
 	// alarm notifies when it goes to ALARM and back to OK. Empty, the
 	// alarms only show in the console and on the dashboard.
 	AlarmTopicARN string
+	// PatternIndexes is how many of the layout's pattern indexes
+	// (dynamo.Layout().Patterns: GSI2, GSI3, ...) the table has, from the
+	// first; 0 means all of them. CloudFormation adds or deletes at most
+	// one global secondary index per update of a table, so a table
+	// deployed without them gets them one deploy at a time: 1, 2, then 0.
+	PatternIndexes int
 }
 
 // StackName is the CloudFormation stack name of a stage, so stages of the
@@ -137,6 +143,9 @@ type ServiceStack struct {
 	awscdk.Stack
 	// Table is the single table, laid out by dynamo.Layout.
 	Table awsdynamodb.Table
+	// Indexes are Table's global secondary indexes: the listing index,
+	// then the pattern indexes ServiceStackProps.PatternIndexes asks for.
+	Indexes []dynamo.Index
 	// Function runs the service binary.
 	Function awslambda.Function
 	// API is the REST API in front of Function.
@@ -174,8 +183,9 @@ type ServiceStack struct {
 // stage name is invalid, AssetDir or EventsAssetDir holds no bootstrap
 // binary, Routes is
 // empty or holds a pattern API Gateway cannot serve, an alarm threshold is
-// negative, or AlarmTopicARN is not an SNS topic's ARN, because such a
-// stack would only fail later, at deploy time, or serve nothing.
+// negative, AlarmTopicARN is not an SNS topic's ARN, or PatternIndexes is
+// not a number of the layout's pattern indexes, because such a stack would
+// only fail later, at deploy time, or serve nothing.
 func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackProps) (*ServiceStack, error) {
 	if props == nil {
 		props = &ServiceStackProps{}
@@ -203,6 +213,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	if err := checkTopicARN(props.AlarmTopicARN); err != nil {
 		return nil, err
 	}
+	indexes, err := tableIndexes(props.PatternIndexes)
+	if err != nil {
+		return nil, err
+	}
 	logLevel := props.LogLevel
 	if logLevel == "" {
 		logLevel = defaultLogLevel
@@ -220,10 +234,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		removal = awscdk.RemovalPolicy_DESTROY
 	}
 
-	s := &ServiceStack{Stack: stack}
-	s.Table = newTable(stack, removal)
+	s := &ServiceStack{Stack: stack, Indexes: indexes}
+	s.Table = newTable(stack, removal, indexes)
 	s.Secret = newCursorSecret(stack, removal)
-	s.Function = newFunction(stack, props.AssetDir, stage, logLevel, removal, s.Table, s.Secret)
+	s.Function = newFunction(stack, props.AssetDir, stage, logLevel, removal, s.Table, indexes, s.Secret)
 	s.API, s.Methods = newAPI(stack, stage, removal, s.Function, routes)
 	s.EventBus, s.EventArchive = newEventBus(stack, stage)
 	s.DeadLetterQueue = newDeadLetterQueue(stack, removal)
@@ -275,9 +289,23 @@ func checkAsset(fn, contextKey, dir string) error {
 	return nil
 }
 
+// tableIndexes are the table's global secondary indexes: the layout's
+// listing index and its first n pattern indexes, or all of them for 0.
+func tableIndexes(n int) ([]dynamo.Index, error) {
+	layout := dynamo.Layout()
+	switch {
+	case n == 0:
+		return layout.Indexes(), nil
+	case n < 0 || n > len(layout.Patterns):
+		return nil, fmt.Errorf("pattern indexes: %d; the layout has %d (-c patternIndexes=1 to %d, or 0 for all)", n, len(layout.Patterns), len(layout.Patterns))
+	}
+	return layout.Indexes()[:1+n], nil
+}
+
 // newTable builds the single table from dynamo.Layout, the same definition
-// the service creates its local tables from, so the two cannot drift.
-func newTable(stack awscdk.Stack, removal awscdk.RemovalPolicy) awsdynamodb.Table {
+// the service creates its local tables from, so the two cannot drift, with
+// the global secondary indexes of indexes.
+func newTable(stack awscdk.Stack, removal awscdk.RemovalPolicy, indexes []dynamo.Index) awsdynamodb.Table {
 	layout := dynamo.Layout()
 	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey: stringAttr(layout.Keys.PartitionKey),
@@ -294,12 +322,16 @@ func newTable(stack awscdk.Stack, removal awscdk.RemovalPolicy) awsdynamodb.Tabl
 		// fields an update changed and what a delete removed.
 		Stream: awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
 	})
-	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(layout.ListIndex.Name),
-		PartitionKey:   stringAttr(layout.ListIndex.Keys.PartitionKey),
-		SortKey:        stringAttr(layout.ListIndex.Keys.SortKey),
-		ProjectionType: awsdynamodb.ProjectionType_ALL,
-	})
+	// Every index projects every attribute, as CreateTableInput's do: a
+	// listing reads its items from the index alone.
+	for _, idx := range indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(idx.Name),
+			PartitionKey:   stringAttr(idx.Keys.PartitionKey),
+			SortKey:        stringAttr(idx.Keys.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
 	return table
 }
 
@@ -326,7 +358,7 @@ func newCursorSecret(stack awscdk.Stack, removal awscdk.RemovalPolicy) awssecret
 // out by hand instead of using AWSLambdaBasicExecutionRole, whose logs
 // permissions cover every log group of the account.
 func newFunction(stack awscdk.Stack, assetDir, stage, logLevel string, removal awscdk.RemovalPolicy,
-	table awsdynamodb.Table, secret awssecretsmanager.Secret,
+	table awsdynamodb.Table, indexes []dynamo.Index, secret awssecretsmanager.Secret,
 ) awslambda.Function {
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
 		Retention:     logRetention,
@@ -334,18 +366,20 @@ func newFunction(stack awscdk.Stack, assetDir, stage, logLevel string, removal a
 	})
 	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("lambdakit service function: its log group, its table and index, X-Ray"),
+		Description: jsii.String("lambdakit service function: its log group, its table and indexes, X-Ray"),
 	})
 	logs.GrantWrite(role)
 
-	layout := dynamo.Layout()
+	// The table and each index it has: listings query the listing index
+	// and the pattern indexes, and nothing else.
+	resources := []*string{table.TableArn()}
+	for _, idx := range indexes {
+		resources = append(resources, jsii.String(*table.TableArn()+"/index/"+idx.Name))
+	}
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:     jsii.String("ServiceTableAccess"),
-		Actions: jsii.Strings(dynamoActions...),
-		Resources: &[]*string{
-			table.TableArn(),
-			jsii.String(*table.TableArn() + "/index/" + layout.ListIndex.Name),
-		},
+		Sid:       jsii.String("ServiceTableAccess"),
+		Actions:   jsii.Strings(dynamoActions...),
+		Resources: &resources,
 	}))
 
 	env := functionEnv(stage, logLevel, table, secret)

@@ -38,8 +38,12 @@ func TestTableIsBuiltFromLayout(t *testing.T) {
 	got := props(table)
 
 	// The service's own CreateTable input, from the same dynamo.Layout: the
-	// deployed table must declare the same keys, index and attributes.
+	// deployed table must declare the same keys, indexes (the listing
+	// index and every pattern index) and attributes.
 	in := dynamo.Layout().CreateTableInput("any")
+	if len(in.GlobalSecondaryIndexes) != 1+len(dynamo.Layout().Patterns) {
+		t.Fatalf("CreateTableInput has %d indexes; the layout's listing and pattern indexes are %d", len(in.GlobalSecondaryIndexes), 1+len(dynamo.Layout().Patterns))
+	}
 	keys := func(ks []types.KeySchemaElement) []any {
 		var out []any
 		for _, k := range ks {
@@ -300,16 +304,124 @@ func TestDynamoDBGrantIsExactlyWhatTheServiceCalls(t *testing.T) {
 			continue
 		}
 		granted = append(granted, dynamoActs...)
-		wantRes := []any{
-			arnOf(tableID),
-			map[string]any{"Fn::Join": []any{"", []any{arnOf(tableID), "/index/" + dynamo.Layout().ListIndex.Name}}},
-		}
-		if !sameJSON(s.resources, wantRes) {
-			t.Errorf("%s: DynamoDB resources = %s, want the table and its index: %s", s.policy, asJSON(s.resources), asJSON(wantRes))
+		if want := tableResources(tableID, dynamo.Layout().Indexes()); !sameJSON(s.resources, want) {
+			t.Errorf("%s: DynamoDB resources = %s, want the table and each of its indexes: %s", s.policy, asJSON(s.resources), asJSON(want))
 		}
 	}
 	if !slices.Equal(sorted(granted), wantActions) {
 		t.Errorf("granted DynamoDB actions = %v, want exactly %v", sorted(granted), wantActions)
+	}
+}
+
+// tableResources are the DynamoDB resources of the API function's grant:
+// the table and each of indexes.
+func tableResources(tableID string, indexes []dynamo.Index) []any {
+	out := []any{arnOf(tableID)}
+	for _, idx := range indexes {
+		out = append(out, map[string]any{"Fn::Join": []any{"", []any{arnOf(tableID), "/index/" + idx.Name}}})
+	}
+	return out
+}
+
+// upgradeStage is the stage of the fixture a table deployed without the
+// pattern indexes is upgraded with: the first of them alone.
+const upgradeStage = "upgrade"
+
+// A table deployed before the pattern indexes gets them one update at a
+// time (CloudFormation's limit): with PatternIndexes = 1 it has the
+// listing index and the first pattern index, and the function may query
+// exactly those.
+func TestPatternIndexesLimitTheTable(t *testing.T) {
+	f := synthWith(t, upgradeStage, upgradeStage, func(p *ServiceStackProps) { p.PatternIndexes = 1 })
+	tableID, table := f.only(t, "AWS::DynamoDB::Table")
+	layout := dynamo.Layout()
+	want := []dynamo.Index{layout.ListIndex, layout.Patterns[0]}
+	if !slices.Equal(f.stack.Indexes, want) {
+		t.Errorf("stack indexes = %v, want %v", f.stack.Indexes, want)
+	}
+	var names []string
+	for _, gsi := range props(table)["GlobalSecondaryIndexes"].([]any) {
+		gsi := gsi.(map[string]any)
+		names = append(names, gsi["IndexName"].(string))
+		if got := gsi["Projection"]; !sameJSON(got, map[string]any{"ProjectionType": "ALL"}) {
+			t.Errorf("%s projects %s, want ALL", gsi["IndexName"], asJSON(got))
+		}
+	}
+	if wantNames := []string{layout.ListIndex.Name, layout.Patterns[0].Name}; !slices.Equal(names, wantNames) {
+		t.Errorf("table indexes = %v, want %v", names, wantNames)
+	}
+	var attrs []string
+	for _, a := range props(table)["AttributeDefinitions"].([]any) {
+		attrs = append(attrs, a.(map[string]any)["AttributeName"].(string))
+	}
+	wantAttrs := []string{layout.Keys.PartitionKey, layout.Keys.SortKey,
+		layout.ListIndex.Keys.PartitionKey, layout.ListIndex.Keys.SortKey,
+		layout.Patterns[0].Keys.PartitionKey, layout.Patterns[0].Keys.SortKey}
+	if !slices.Equal(sorted(attrs), sorted(wantAttrs)) {
+		t.Errorf("attribute definitions = %v, want %v", attrs, wantAttrs)
+	}
+	_, fn := f.function(t, f.stack.Function)
+	found := false
+	for _, s := range f.roleStatements(t, roleOf(fn)) {
+		if !slices.ContainsFunc(s.actions, func(a string) bool { return strings.HasPrefix(a, "dynamodb:") }) {
+			continue
+		}
+		found = true
+		if want := tableResources(tableID, want); !sameJSON(s.resources, want) {
+			t.Errorf("%s: DynamoDB resources = %s, want %s", s.policy, asJSON(s.resources), asJSON(want))
+		}
+	}
+	if !found {
+		t.Error("the API function has no DynamoDB statement")
+	}
+	checkNag(t, f, upgradeStage)
+}
+
+func TestTableIndexes(t *testing.T) {
+	all := dynamo.Layout().Indexes()
+	patterns := len(all) - 1
+	for n := 0; n <= patterns; n++ {
+		want := all[:1+n]
+		if n == 0 {
+			want = all
+		}
+		if got, err := tableIndexes(n); err != nil || !slices.Equal(got, want) {
+			t.Errorf("tableIndexes(%d) = %v, %v; want %v", n, got, err, want)
+		}
+	}
+	for _, n := range []int{-1, patterns + 1} {
+		want := fmt.Sprintf("patternIndexes=1 to %d", patterns)
+		if got, err := tableIndexes(n); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("tableIndexes(%d) = %v, %v; want an error saying %s", n, got, err, want)
+		}
+	}
+}
+
+func TestContextInt(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		value   any
+		want    int
+		wantErr string
+	}{
+		{"unset", nil, 7, ""},
+		{"from the command line", "2", 2, ""},
+		{"empty", "", 7, ""},
+		{"from cdk.json", 3.0, 3, ""},
+		{"not a number", "two", 0, `want a whole number, got "two"`},
+		{"a fraction", 1.5, 0, "want a whole number, got 1.5"},
+		{"a list", []any{1}, 0, "want a whole number, got []interface {}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := map[string]any{}
+			if tt.value != nil {
+				ctx["n"] = tt.value
+			}
+			got, err := contextInt(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}), "n", 7)
+			if got != tt.want || (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("contextInt = %d, %v; want %d, error %q", got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }
 
@@ -1079,26 +1191,32 @@ func TestNewServiceStackRejectsBadInput(t *testing.T) {
 		name, asset, eventsAsset, stage string
 		routes                          []string
 		wantErr                         string
+		patternIndexes                  int
 	}{
-		{"no asset dir", "", good, "dev", routes, "function: asset directory is empty"},
-		{"missing dir", missing, good, "dev", routes, "function asset: stat " + missing + "/bootstrap: no such file or directory (run make build first, or pass -c asset=DIR)"},
-		{"no bootstrap", noBinary, good, "dev", routes, "run make build first"},
-		{"bootstrap is a directory", dirBinary, good, "dev", routes, "not a regular file"},
-		{"no events asset dir", good, "", "dev", routes, "event function: asset directory is empty"},
-		{"missing events dir", good, missing, "dev", routes, "event function asset: stat " + missing + "/bootstrap: no such file or directory (run make build first, or pass -c eventsAsset=DIR)"},
-		{"no events bootstrap", good, noBinary, "dev", routes, "event function asset"},
-		{"events bootstrap is a directory", good, dirBinary, "dev", routes, "event function asset: " + dirBinary + "/bootstrap is not a regular file"},
-		{"upper-case stage", good, good, "Prod", routes, "stage"},
-		{"underscore stage", good, good, "my_stage", routes, "stage"},
-		{"long stage", good, good, strings.Repeat("a", 21), routes, "stage"},
-		{"no routes", good, good, "dev", nil, "routes: none given"},
-		{"malformed route", good, good, "dev", []string{"GET /widgets", "GET widgets"}, `route "GET widgets"`},
+		{"no asset dir", "", good, "dev", routes, "function: asset directory is empty", 0},
+		{"missing dir", missing, good, "dev", routes, "function asset: stat " + missing + "/bootstrap: no such file or directory (run make build first, or pass -c asset=DIR)", 0},
+		{"no bootstrap", noBinary, good, "dev", routes, "run make build first", 0},
+		{"bootstrap is a directory", dirBinary, good, "dev", routes, "not a regular file", 0},
+		{"no events asset dir", good, "", "dev", routes, "event function: asset directory is empty", 0},
+		{"missing events dir", good, missing, "dev", routes, "event function asset: stat " + missing + "/bootstrap: no such file or directory (run make build first, or pass -c eventsAsset=DIR)", 0},
+		{"no events bootstrap", good, noBinary, "dev", routes, "event function asset", 0},
+		{"events bootstrap is a directory", good, dirBinary, "dev", routes, "event function asset: " + dirBinary + "/bootstrap is not a regular file", 0},
+		{"upper-case stage", good, good, "Prod", routes, "stage", 0},
+		{"underscore stage", good, good, "my_stage", routes, "stage", 0},
+		{"long stage", good, good, strings.Repeat("a", 21), routes, "stage", 0},
+		{"no routes", good, good, "dev", nil, "routes: none given", 0},
+		{"malformed route", good, good, "dev", []string{"GET /widgets", "GET widgets"}, `route "GET widgets"`, 0},
+		{"negative pattern indexes", good, good, "dev", routes, "pattern indexes: -1", -1},
+		{"more pattern indexes than the layout's", good, good, "dev", routes,
+			fmt.Sprintf("pattern indexes: %d; the layout has %d", len(dynamo.Layout().Patterns)+1, len(dynamo.Layout().Patterns)),
+			len(dynamo.Layout().Patterns) + 1},
 	}
 	app := awscdk.NewApp(nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := NewServiceStack(app, "Reject", &ServiceStackProps{
 				AssetDir: tt.asset, EventsAssetDir: tt.eventsAsset, Stage: tt.stage, Routes: tt.routes,
+				PatternIndexes: tt.patternIndexes,
 			})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)

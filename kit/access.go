@@ -33,7 +33,9 @@ func (ix Index) Name() string { return strings.Join(ix.By, "+") }
 // Indexed is an entity with access patterns beyond its id. Indexes must
 // work on the zero value and return the same patterns every time: a
 // pattern's place among them picks the index it is stored on, so a kind
-// appends new patterns and never reorders them.
+// appends new patterns and never reorders them. Items stored before a
+// pattern (or a unique field) was declared are not in it until the
+// storage's Backfill gives them its keys (see BackfillReport).
 type Indexed interface {
 	Entity
 	Indexes() []Index

@@ -144,7 +144,7 @@ func Routes() ([]string, error) {
 
 // Kinds returns a zero value of every entity type the service serves or
 // declares, in the order they were registered, for work over whole kinds
-// (bootstrap/cmd/reshard).
+// (bootstrap/cmd/reshard, bootstrap/cmd/backfill).
 func Kinds() ([]kit.Entity, error) {
 	svc, err := offline()
 	if err != nil {

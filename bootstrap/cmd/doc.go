@@ -4,6 +4,7 @@
 //
 //	describe             prints the routes or the OpenAPI document (make routes, make openapi)
 //	reshard              moves items into their kind's current shards after the number changed
+//	backfill             gives old items the pattern keys and unique claims their kind declares now
 //	load                 load-tests the service against baseline/httpserver (make load)
 //	baseline/hello       the floor under any Go function (make bench-cold)
 //	baseline/sdkfunc     GetItem by hand with the SDK: the floor for a function reading DynamoDB (make bench-cold)

@@ -744,19 +744,6 @@ func (r *repository) writeCondition(expect kit.Version) expression.ConditionBuil
 	return cond
 }
 
-// writeError tells a missing item from a stale version by the item DynamoDB
-// returns with a failed condition.
-func (r *repository) writeError(op, id string, err error) error {
-	var failed *types.ConditionalCheckFailedException
-	if !errors.As(err, &failed) {
-		return storeError(op, err)
-	}
-	if failed.Item == nil {
-		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrNotFound)
-	}
-	return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrPreconditionFailed)
-}
-
 func (r *repository) checkOwnAttribute(name string) error {
 	if reserved(r.table.Schema, name) {
 		return fmt.Errorf("dynamo: %q is a kit attribute, not the entity's", name)

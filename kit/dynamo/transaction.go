@@ -30,26 +30,6 @@ func (r *repository) parentCheck() (*types.ConditionCheck, error) {
 	}, nil
 }
 
-// transactChild runs a child's write together with the check that its
-// parent exists, and tells the three failures apart: no parent, no child,
-// or a child at another version.
-func (r *repository) transactChild(ctx context.Context, op, id string, write types.TransactWriteItem) error {
-	check, err := r.parentCheck()
-	if err != nil {
-		return err
-	}
-	failed, err := r.transact(ctx, op, []types.TransactWriteItem{{ConditionCheck: check}, write})
-	switch {
-	case failed == 0:
-		return r.parentMissing()
-	case failed == 1 && errorItem(err, 1) == nil:
-		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrNotFound)
-	case failed == 1:
-		return fmt.Errorf("%s %s %s: %w", op, r.kind, id, kit.ErrPreconditionFailed)
-	}
-	return err
-}
-
 // errTransactionConflict is a transaction that kept losing races with
 // other transactions on its items.
 var errTransactionConflict = errors.New("transaction conflict")

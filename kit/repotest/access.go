@@ -88,6 +88,7 @@ func runAccess(t *testing.T, newStore func(t *testing.T) Store) {
 		{"OwnersGuardWrites", testOwners},
 		{"UnitsKeepAccess", testUnitAccess},
 		{"BadDeclarationsAreRefused", testBadDeclarations},
+		{"BackfillKeysAndClaimsOldItems", testBackfill},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -46,12 +46,14 @@ func (Tag) EntityKind() string { return "TAG" }
 // EntityID implements kit.Entity.
 func (t Tag) EntityID() string { return t.ID }
 
-// Storage is what the suite needs of an adapter: the kit.Storage port,
-// and Reshard, which moves a kind's listed items to the shards of its
-// current layout (kit.Shards).
+// Storage is what the suite needs of an adapter: the kit.Storage port;
+// Reshard, which moves a kind's listed items to the shards of its current
+// layout (kit.Shards); and Backfill, which gives a kind's stored items the
+// pattern keys and unique claims its declaration asks for now.
 type Storage interface {
 	kit.Storage
 	Reshard(ctx context.Context, prototype kit.Entity) (int, error)
+	Backfill(ctx context.Context, prototype kit.Entity) (kit.BackfillReport, error)
 }
 
 // Store is a fresh, empty store for one subtest: repositories of each kind
