@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -28,7 +29,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lambdakit/lambdakit/kit"
 	"github.com/lambdakit/lambdakit/kit/dynamo/dynamotest"
+	"github.com/lambdakit/lambdakit/kit/resource"
 )
 
 var ddb *dynamotest.Server
@@ -668,5 +671,46 @@ func TestLambdaWarmsOverTLS(t *testing.T) {
 				t.Error("the warm-up did not reach the function's endpoint")
 			}
 		})
+	}
+}
+
+// TestLambdaGuardedWritesFailClosed sends, through the function binary,
+// every update and delete of an owned kind (kit:"owner") with no verified
+// caller, an X-Caller header notwithstanding: each is 403 before anything
+// is read, whatever the ids, so the function never writes for nobody.
+func TestLambdaGuardedWritesFailClosed(t *testing.T) {
+	var guarded []resource.Operation
+	for _, op := range operations(t) {
+		if (op.Kind != resource.OpUpdate && op.Kind != resource.OpDelete) || op.Entity == nil {
+			continue
+		}
+		a, err := kit.AccessOf(reflect.Zero(op.Entity).Interface().(kit.Entity))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Owner != "" {
+			guarded = append(guarded, op)
+		}
+	}
+	if len(guarded) == 0 {
+		t.Log("the service has no owned kind: nothing is guarded")
+		return
+	}
+	dirs := goldenDirs(t)
+	e := startEmulator(t, ddb.NewTable(t).Name)
+	for _, op := range guarded {
+		path := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(op.Path, "00000000-0000-7000-8000-000000000001")
+		body := ""
+		if op.Kind == resource.OpUpdate {
+			// A body the kind accepts: an update the golden cases applied.
+			if body = updateBody(dirs, op.Path, ""); body == "" {
+				t.Fatalf("%s %s: no golden case applies an update to take a body from", op.Method, op.Path)
+			}
+		}
+		ev := event(op.Method, path, body, map[string]string{"X-Caller": "arn:aws:iam::000000000000:user/mallory"}, nil)
+		resp := e.invoke(t, ev)
+		if resp.StatusCode != http.StatusForbidden || resp.Headers["Content-Type"] != "application/problem+json" {
+			t.Errorf("%s %s with no verified caller: %d %s, want a 403 problem", op.Method, op.Path, resp.StatusCode, resp.Body)
+		}
 	}
 }
