@@ -498,7 +498,9 @@ func testUnitLimit(t *testing.T, s Store) {
 	}
 	raise := func(u kit.Unit) { u.Raise(Filed{Note: id(parent), Folder: "limit"}) }
 	both := func(a, b func(u kit.Unit)) func(u kit.Unit) { return func(u kit.Unit) { a(u); b(u) } }
-	claim := func(n int) context.Context {
+	// A subtest's context is made when it runs: the subtests run one after
+	// another, and one made up front could time out before the last.
+	claim := func(t *testing.T, n int) context.Context {
 		return idempotency.WithClaim(requestCtx(t), &idempotency.Claim{
 			Record: idempotency.Record{Key: fmt.Sprintf("limit-%d", n), Fingerprint: "f", ExpiresAt: at.Add(24 * time.Hour)},
 			Now:    at,
@@ -507,30 +509,30 @@ func testUnitLimit(t *testing.T, s Store) {
 	for _, tc := range []struct {
 		name   string
 		stage  func(u kit.Unit)
-		ctx    context.Context
+		claim  int // the request's idempotency claim, if not 0
 		events int // on commit; -1: refused
 	}{
-		{"101 creates", newNotes(100, full+1), nil, -1},
-		{"100 creates", newNotes(100, full), nil, full},
-		{"100 creates and an event", both(newNotes(300, full), raise), nil, -1},
-		{"99 creates and an event", both(newNotes(300, full-1), raise), nil, full},
+		{"101 creates", newNotes(100, full+1), 0, -1},
+		{"100 creates", newNotes(100, full), 0, full},
+		{"100 creates and an event", both(newNotes(300, full), raise), 0, -1},
+		{"99 creates and an event", both(newNotes(300, full-1), raise), 0, full},
 		// A delete is two items: the delete and its event's outbox item.
-		{"50 deletes and a create", both(deleteTags, newNotes(500, 1)), nil, -1},
-		{"50 deletes", deleteTags, nil, full / 2},
+		{"50 deletes and a create", both(deleteTags, newNotes(500, 1)), 0, -1},
+		{"50 deletes", deleteTags, 0, full / 2},
 		// A child's create is two items, with its parent's check, unless
 		// the unit writes the parent; one check covers a parent's children.
-		{"100 children and their parent's check", newComments(parent, full), nil, -1},
-		{"99 children and their parent's check", newComments(parent, full-1), nil, full - 1},
-		{"a parent and 100 children", both(newNotes(700, 1), newComments(700, full)), nil, -1},
-		{"a parent and 99 children", both(newNotes(700, 1), newComments(700, full-1)), nil, full},
+		{"100 children and their parent's check", newComments(parent, full), 0, -1},
+		{"99 children and their parent's check", newComments(parent, full-1), 0, full - 1},
+		{"a parent and 100 children", both(newNotes(700, 1), newComments(700, full)), 0, -1},
+		{"a parent and 99 children", both(newNotes(700, 1), newComments(700, full-1)), 0, full},
 		// A request's idempotency claim commits with the unit.
-		{"100 creates and a claim", newNotes(900, full), claim(1), -1},
-		{"99 creates and a claim", newNotes(900, full-1), claim(2), full - 1},
+		{"100 creates and a claim", newNotes(900, full), 1, -1},
+		{"99 creates and a claim", newNotes(900, full-1), 2, full - 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := tc.ctx
-			if ctx == nil {
-				ctx = requestCtx(t)
+			ctx := requestCtx(t)
+			if tc.claim != 0 {
+				ctx = claim(t, tc.claim)
 			}
 			before := s.Snapshot(t)
 			u := s.Storage.Begin()
@@ -539,7 +541,7 @@ func testUnitLimit(t *testing.T, s Store) {
 			if tc.events < 0 {
 				wantErr(t, tc.name, err, kit.ErrUnitTooLarge)
 				wantUnchanged(t, s, tc.name, before)
-				if tc.ctx != nil && idempotency.ClaimFrom(ctx) == nil {
+				if tc.claim != 0 && idempotency.ClaimFrom(ctx) == nil {
 					t.Error("a refused unit used up the request's claim")
 				}
 				return
@@ -547,7 +549,7 @@ func testUnitLimit(t *testing.T, s Store) {
 			if err != nil {
 				t.Fatalf("a unit of %d items: %v", full, err)
 			}
-			if tc.ctx != nil && idempotency.ClaimFrom(ctx) != nil {
+			if tc.claim != 0 && idempotency.ClaimFrom(ctx) != nil {
 				t.Error("the unit committed without the request's claim")
 			}
 			if evs := s.Events(t); len(evs) != tc.events {
