@@ -12,10 +12,14 @@ import (
 	"github.com/lambdakit/lambdakit/kit"
 )
 
-// Accesses reads each kind's kit.Access once and keeps it: storage looks
-// it up on every call, and reading struct tags each time would cost more
-// than the call. The memory adapter shares it.
-type Accesses struct{ m sync.Map } // reflect.Type -> accessEntry
+// Accesses reads each kind's kit.Access, and how to decode its items, once
+// and keeps them: storage looks them up on every call, and reading struct
+// tags each time would cost more than the call. The memory adapter shares
+// it.
+type Accesses struct {
+	m     sync.Map // reflect.Type -> accessEntry
+	plans sync.Map // reflect.Type -> *decodePlan, nil for a type Decode leaves to attributevalue
+}
 
 type accessEntry struct {
 	a   kit.Access

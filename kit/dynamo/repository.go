@@ -95,6 +95,7 @@ func NewRepository[T kit.Entity](table Table, tokens *cursor.Codec) kit.Reposito
 func (s *Storage) Open(prototype kit.Entity, parent string) kit.Repository[kit.Entity] {
 	r := &repository{table: s.table, tokens: s.tokens, stamps: s.stamps, typ: reflect.TypeOf(prototype), kind: prototype.EntityKind(), shards: kit.ShardsOf(prototype)}
 	r.access, r.accessErr = s.accesses.Of(prototype)
+	r.accesses = s.accesses
 	if c, ok := prototype.(kit.Child); ok {
 		r.parentKind, r.parent = c.ParentKind(), parent
 		_, r.listed = prototype.(kit.Listed)
@@ -117,6 +118,7 @@ type repository struct {
 	shards     kit.Shards
 	access     kit.Access
 	accessErr  error // a declaration storage cannot keep
+	accesses   *Accesses
 }
 
 func (r *repository) child() bool { return r.parentKind != "" }
@@ -799,7 +801,7 @@ func (r *repository) encode(entity kit.Entity, version kit.Version) (map[string]
 
 func (r *repository) decode(item map[string]types.AttributeValue) (kit.Versioned[kit.Entity], error) {
 	var v kit.Versioned[kit.Entity]
-	entity, err := DecodeEntity(r.typ, item)
+	entity, err := r.accesses.Decode(r.typ, item)
 	if err != nil {
 		return v, fmt.Errorf("decode %s: %w", r.kind, err)
 	}

@@ -755,7 +755,7 @@ func (r *repository) writable(id string, expect kit.Version, caller string) (rec
 }
 
 func (r *repository) decode(rec record) (kit.Versioned[kit.Entity], error) {
-	e, err := dynamo.DecodeEntity(r.typ, rec.item)
+	e, err := r.s.accesses.Decode(r.typ, rec.item)
 	if err != nil {
 		return kit.Versioned[kit.Entity]{}, fmt.Errorf("decode %s: %w", r.kind, err)
 	}
