@@ -46,6 +46,9 @@ type goldenDir struct {
 	name  string
 	seeds []events.APIGatewayProxyRequest
 	cases []goldenCase
+	// unique names the service's unique fields, whose values in the seeds
+	// each replay makes its own.
+	unique map[string]bool
 }
 
 // goldenDirs reads every directory under testdata/golden, in name order,
@@ -65,11 +68,12 @@ func goldenDirs(tb testing.TB) []goldenDir {
 		tb.Fatal(err)
 	}
 	var out []goldenDir
+	unique := uniqueFields(tb)
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		d := goldenDir{name: e.Name()}
+		d := goldenDir{name: e.Name(), unique: unique}
 		seeds, _ := filepath.Glob(filepath.Join(root, e.Name(), "seed", "*.http"))
 		for _, s := range seeds {
 			d.seeds = append(d.seeds, parseCase(tb, s))
@@ -196,13 +200,12 @@ func (d goldenDir) seed(tb testing.TB, send sendFunc) idMap {
 	tb.Helper()
 	m := idMap{}
 	created := 0
-	unique := uniqueFields(tb)
 	replay := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i, s := range d.seeds {
 		var body map[string]any
 		if json.Unmarshal([]byte(s.Body), &body) == nil {
 			for f, v := range body {
-				if v, ok := v.(string); ok && unique[f] && v != "" {
+				if v, ok := v.(string); ok && d.unique[f] && v != "" {
 					m[v] = v + "-" + replay
 				}
 			}
@@ -393,13 +396,12 @@ func sampleEntity(tb testing.TB) sample {
 		if s.get.Path == "" || s.update.Path == "" || s.remove.Path == "" || s.list.Path == "" {
 			continue
 		}
-		unique := uniqueFields(tb)
 	seeds:
 		for _, d := range dirs {
 			for _, seed := range d.seeds {
 				// The sample is created again and again, so it takes a
 				// body that sets no unique field.
-				if seed.HTTPMethod == http.MethodPost && seed.Path == c.Path && !seed.IsBase64Encoded && !setsUnique(seed.Body, unique) {
+				if seed.HTTPMethod == http.MethodPost && seed.Path == c.Path && !seed.IsBase64Encoded && !setsUnique(seed.Body, d.unique) {
 					s.createBody = seed.Body
 					break seeds
 				}

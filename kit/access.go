@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -61,6 +62,22 @@ type Access struct {
 	// times names the fields, by JSON name, that are times: their stored
 	// text does not sort, and a sort key rewrites it.
 	times map[string]bool
+}
+
+// Guard is the caller a write to the kind must be made by, or "" when the
+// write is not guarded: the kind has no owner, or the write is derived
+// (the service's own). A guarded write with no verified caller in ctx is
+// refused before anything is read or written: fail closed. Both adapters
+// guard with it.
+func (a Access) Guard(ctx context.Context, kind string, derived bool) (string, error) {
+	if a.Owner == "" || derived {
+		return "", nil
+	}
+	caller := RequestInfoFrom(ctx).Caller
+	if caller == "" {
+		return "", NoCaller(kind)
+	}
+	return caller, nil
 }
 
 // IsTime reports whether the field of that JSON name is a time.Time.

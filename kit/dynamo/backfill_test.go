@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,22 +13,6 @@ import (
 	"github.com/lambdakit/lambdakit/kit/dynamo"
 	"github.com/lambdakit/lambdakit/kit/repotest"
 )
-
-// plainBook is repotest.Book as declared before its patterns, its unique
-// ISBN and its owner: the same kind and fields, without Indexes or tags.
-type plainBook struct {
-	ID    string    `json:"id"`
-	Title string    `json:"title"`
-	Genre string    `json:"genre,omitempty"`
-	Shelf string    `json:"shelf,omitempty"`
-	ISBN  string    `json:"isbn,omitempty"`
-	Owner string    `json:"owner,omitempty"`
-	Reads int       `json:"reads,omitempty"`
-	At    time.Time `json:"at"`
-}
-
-func (plainBook) EntityKind() string { return "BOOK" }
-func (b plainBook) EntityID() string { return b.ID }
 
 // meddling is DynamoDB Local with a client racing the backfill: just
 // before the first call of op, it makes write, a real write of its own.
@@ -61,7 +44,7 @@ func (m *meddling) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 type backfillBench struct {
 	t      *testing.T
 	table  dynamo.Table
-	plain  kit.Repository[plainBook]
+	plain  kit.Repository[repotest.OldBook]
 	books  kit.Repository[repotest.Book]
 	racing *meddling
 }
@@ -70,7 +53,7 @@ func newBackfillBench(t *testing.T) *backfillBench {
 	tokens, _ := repotest.Codecs(t)
 	table := ddb.NewTable(t)
 	s := dynamo.NewStorage(table, tokens)
-	return &backfillBench{t: t, table: table, plain: kit.RepositoryOf[plainBook](s, ""), books: kit.RepositoryOf[repotest.Book](s, "")}
+	return &backfillBench{t: t, table: table, plain: kit.RepositoryOf[repotest.OldBook](s, ""), books: kit.RepositoryOf[repotest.Book](s, "")}
 }
 
 // race makes the next backfill meet write just before its first call of op.
@@ -105,7 +88,7 @@ func (b *backfillBench) list(where map[string]string) []string {
 	return ids
 }
 
-func (b *backfillBench) create(repo kit.Repository[plainBook], book plainBook) {
+func (b *backfillBench) create(repo kit.Repository[repotest.OldBook], book repotest.OldBook) {
 	b.t.Helper()
 	if _, err := repo.Create(context.Background(), book); err != nil {
 		b.t.Fatal(err)
@@ -138,7 +121,7 @@ const (
 func TestBackfillKeepsARacingWrite(t *testing.T) {
 	t.Parallel()
 	b := newBackfillBench(t)
-	b.create(b.plain, plainBook{ID: book1, Title: "one", Genre: "lamps"})
+	b.create(b.plain, repotest.OldBook{ID: book1, Title: "one", Genre: "lamps"})
 	b.race("UpdateItem", func() { b.update(book1, kit.Patch{Set: map[string]any{"genre": "rugs"}}) })
 	if r := b.backfill(); r.Items != 1 || r.Keyed != 1 {
 		t.Errorf("backfill read %d, keyed %d; want 1 and 1", r.Items, r.Keyed)
@@ -160,7 +143,7 @@ func TestBackfillKeepsARacingWrite(t *testing.T) {
 func TestBackfillClaimsOnlyWhatTheItemStillHolds(t *testing.T) {
 	t.Parallel()
 	b := newBackfillBench(t)
-	b.create(b.plain, plainBook{ID: book1, Title: "one", ISBN: "OLD"})
+	b.create(b.plain, repotest.OldBook{ID: book1, Title: "one", ISBN: "OLD"})
 	b.race("TransactWriteItems", func() { b.update(book1, kit.Patch{Set: map[string]any{"isbn": "NEW"}}) })
 	if r := b.backfill(); r.Claimed != 1 || len(r.Conflicts) != 0 {
 		t.Errorf("backfill claimed %d, conflicts %v; want 1 and none", r.Claimed, r.Conflicts)
@@ -181,7 +164,7 @@ func TestBackfillClaimsOnlyWhatTheItemStillHolds(t *testing.T) {
 func TestBackfillLeavesARacingClaim(t *testing.T) {
 	t.Parallel()
 	b := newBackfillBench(t)
-	b.create(b.plain, plainBook{ID: book1, Title: "one", Genre: "lamps", ISBN: "X"})
+	b.create(b.plain, repotest.OldBook{ID: book1, Title: "one", Genre: "lamps", ISBN: "X"})
 	b.race("TransactWriteItems", func() {
 		if _, err := b.books.Create(context.Background(), repotest.Book{ID: book2, Title: "two", ISBN: "X"}); err != nil {
 			t.Error(err)

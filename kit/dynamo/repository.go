@@ -632,6 +632,21 @@ func (r *repository) collect(ctx context.Context, in *dynamodb.QueryInput, want 
 // page decodes up to size items and makes the token for the next page when
 // there was one item more.
 func (r *repository) page(items []map[string]types.AttributeValue, size int) (kit.Page[kit.Entity], error) {
+	position := func(_ map[string]types.AttributeValue, e kit.Entity) string { return e.EntityID() }
+	if r.child() && r.parent == "" {
+		// A listed child's place in the kind's listing carries its
+		// parent: the listing index's sort key.
+		position = func(item map[string]types.AttributeValue, _ kit.Entity) string {
+			return stringAttr(item, r.table.Schema.ListIndex.Keys.SortKey)
+		}
+	}
+	return r.pageAt(items, size, r.scope(), position)
+}
+
+// pageAt decodes up to size items and, when there was one item more, makes
+// the token of the listing scope for the next page from the last item's
+// position (of its item, or of the entity decoded from it).
+func (r *repository) pageAt(items []map[string]types.AttributeValue, size int, scope string, position func(map[string]types.AttributeValue, kit.Entity) string) (kit.Page[kit.Entity], error) {
 	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(items), size))}
 	for _, item := range items[:min(len(items), size)] {
 		v, err := r.decode(item)
@@ -641,13 +656,7 @@ func (r *repository) page(items []map[string]types.AttributeValue, size int) (ki
 		page.Items = append(page.Items, v.Entity)
 	}
 	if len(items) > size {
-		last := page.Items[size-1].EntityID()
-		if r.child() && r.parent == "" {
-			// A listed child's place in the kind's listing carries its
-			// parent: the listing index's sort key.
-			last = stringAttr(items[size-1], r.table.Schema.ListIndex.Keys.SortKey)
-		}
-		page.Next = r.tokens.Encode(r.scope(), last)
+		page.Next = r.tokens.Encode(scope, position(items[size-1], page.Items[size-1]))
 	}
 	return page, nil
 }
@@ -693,18 +702,9 @@ func (r *repository) listWhere(ctx context.Context, req kit.PageRequest) (kit.Pa
 	if err != nil {
 		return kit.Page[kit.Entity]{}, err
 	}
-	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(found), req.Size))}
-	for _, item := range found[:min(len(found), req.Size)] {
-		v, err := r.decode(item)
-		if err != nil {
-			return kit.Page[kit.Entity]{}, err
-		}
-		page.Items = append(page.Items, v.Entity)
-	}
-	if len(found) > req.Size {
-		page.Next = r.tokens.Encode(partition, stringAttr(found[req.Size-1], idx.Keys.SortKey))
-	}
-	return page, nil
+	return r.pageAt(found, req.Size, partition, func(item map[string]types.AttributeValue, _ kit.Entity) string {
+		return stringAttr(item, idx.Keys.SortKey)
+	})
 }
 
 // findUnique is the page of the entity holding a unique value: its

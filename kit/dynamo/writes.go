@@ -46,19 +46,9 @@ func items(ws []write) []types.TransactWriteItem {
 	return out
 }
 
-// guard is the caller a write to an owned kind must be made by, or "" when
-// the write is not guarded: the kind has no owner, or the write is derived.
-// A guarded write with no verified caller is refused before anything is
-// read or written: fail closed.
+// guard is the caller a write of this kind must be made by (kit.Access.Guard).
 func (r *repository) guard(ctx context.Context, derived bool) (string, error) {
-	if r.access.Owner == "" || derived {
-		return "", nil
-	}
-	caller := kit.RequestInfoFrom(ctx).Caller
-	if caller == "" {
-		return "", kit.NoCaller(r.kind)
-	}
-	return caller, nil
+	return r.access.Guard(ctx, r.kind, derived)
 }
 
 func (r *repository) noun() string { return strings.ToLower(r.kind) }

@@ -348,18 +348,9 @@ func (r *repository) Update(ctx context.Context, id string, patch kit.Patch, exp
 	return v, nil
 }
 
-// guard is the caller a write to an owned kind must be made by, or "" for
-// an unguarded write, as in the DynamoDB adapter: a guarded write with no
-// verified caller is refused before anything is read.
+// guard is the caller a write of this kind must be made by (kit.Access.Guard).
 func (r *repository) guard(ctx context.Context, derived bool) (string, error) {
-	if r.access.Owner == "" || derived {
-		return "", nil
-	}
-	caller := kit.RequestInfoFrom(ctx).Caller
-	if caller == "" {
-		return "", kit.NoCaller(r.kind)
-	}
-	return caller, nil
+	return r.access.Guard(ctx, r.kind, derived)
 }
 
 // checkValues refuses new unique values (those of next not in old) that
@@ -657,24 +648,7 @@ func (r *repository) listWhere(req kit.PageRequest) (kit.Page[kit.Entity], error
 			}
 		}
 	}
-	slices.SortFunc(found, func(a, b entry) int {
-		if ix.Descending {
-			return strings.Compare(b.position, a.position)
-		}
-		return strings.Compare(a.position, b.position)
-	})
-	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(found), req.Size))}
-	for _, e := range found[:min(len(found), req.Size)] {
-		v, err := r.decode(e.rec)
-		if err != nil {
-			return kit.Page[kit.Entity]{}, err
-		}
-		page.Items = append(page.Items, v.Entity)
-	}
-	if len(found) > req.Size {
-		page.Next = r.s.tokens.Encode(partition, found[req.Size-1].position)
-	}
-	return page, nil
+	return r.pageAt(found, req.Size, partition, ix.Descending)
 }
 
 // entry is a record at its place in a listing.
@@ -699,7 +673,19 @@ func (r *repository) collection(after string, size int) (kit.Page[kit.Entity], e
 // page sorts entries by position and returns the first size of them, with
 // a token when there are more.
 func (r *repository) page(found []entry, size int) (kit.Page[kit.Entity], error) {
-	slices.SortFunc(found, func(a, b entry) int { return strings.Compare(a.position, b.position) })
+	return r.pageAt(found, size, r.scope(), false)
+}
+
+// pageAt sorts entries by position, the greatest first if descending, and
+// returns the first size of them, with a token of the listing scope when
+// there are more.
+func (r *repository) pageAt(found []entry, size int, scope string, descending bool) (kit.Page[kit.Entity], error) {
+	slices.SortFunc(found, func(a, b entry) int {
+		if descending {
+			a, b = b, a
+		}
+		return strings.Compare(a.position, b.position)
+	})
 	page := kit.Page[kit.Entity]{Items: make([]kit.Entity, 0, min(len(found), size))}
 	for _, e := range found[:min(len(found), size)] {
 		v, err := r.decode(e.rec)
@@ -709,7 +695,7 @@ func (r *repository) page(found []entry, size int) (kit.Page[kit.Entity], error)
 		page.Items = append(page.Items, v.Entity)
 	}
 	if len(found) > size {
-		page.Next = r.s.tokens.Encode(r.scope(), found[size-1].position)
+		page.Next = r.s.tokens.Encode(scope, found[size-1].position)
 	}
 	return page, nil
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/lambdakit/lambdakit/kit"
 )
 
-// oldBook is Book as it was declared before its patterns, its unique ISBN
+// OldBook is Book as it was declared before its patterns, its unique ISBN
 // and its owner: the same kind and fields, with neither Indexes nor kit
 // tags. Items it writes carry no pattern keys and claim no value.
-type oldBook struct {
+type OldBook struct {
 	ID    string    `json:"id"`
 	Title string    `json:"title"`
 	Genre string    `json:"genre,omitempty"`
@@ -24,8 +24,11 @@ type oldBook struct {
 	At    time.Time `json:"at"`
 }
 
-func (oldBook) EntityKind() string { return "BOOK" }
-func (b oldBook) EntityID() string { return b.ID }
+// EntityKind implements kit.Entity.
+func (OldBook) EntityKind() string { return "BOOK" }
+
+// EntityID implements kit.Entity.
+func (b OldBook) EntityID() string { return b.ID }
 
 // oldLoan is Loan before its pattern by borrower.
 type oldLoan struct {
@@ -66,7 +69,7 @@ func backfill(t *testing.T, s Store, prototype kit.Entity, items, keyed, claimed
 // values, leaves a value to the entity that claimed it first, raises no
 // event, keeps versions, and the second run writes nothing.
 func testBackfill(t *testing.T, s Store) {
-	repo, old := books(s), kit.RepositoryOf[oldBook](s.Storage, "")
+	repo, old := books(s), kit.RepositoryOf[OldBook](s.Storage, "")
 	mustCreate(t, repo, book(1, "lamps", "A", "X-1")) // declared: keyed and claimed
 	for _, b := range []Book{
 		book(2, "lamps", "A", "X-2"),
@@ -74,7 +77,7 @@ func testBackfill(t *testing.T, s Store) {
 		book(4, "", "", "X-4"),      // in no pattern
 		book(5, "lamps", "", "X-4"), // book 4's value; in the genre pattern only
 	} {
-		mustCreate(t, old, oldBook(b))
+		mustCreate(t, old, OldBook(b))
 	}
 	mustCreate(t, kit.RepositoryOf[oldLoan](s.Storage, id(2)), oldLoan{ID: id(11), Borrower: bob})
 	mustCreate(t, kit.RepositoryOf[oldLoan](s.Storage, id(4)), oldLoan{ID: id(12), Borrower: bob})

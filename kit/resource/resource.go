@@ -226,13 +226,14 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	if c, ok := any(zero).(kit.Child); ok {
 		parentKind = c.ParentKind()
 	}
-	routes := []struct {
+	type route struct {
 		method, path string
 		kind         OpKind
 		input        reflect.Type
 		handler      apigw.HandlerFunc
 		kindWide     bool
-	}{
+	}
+	routes := []route{
 		{http.MethodPost, path, OpCreate, reflect.TypeFor[C](), r.postRoute, false},
 		{http.MethodGet, path, OpList, nil, r.listRoute, false},
 		{http.MethodGet, item, OpGet, nil, r.getRoute, false},
@@ -241,13 +242,7 @@ func Serve[T kit.Entity, C, U any](s *Service, path string) error {
 	}
 	if parentKind != "" && len(access.Indexes) > 0 {
 		// A child's patterns span parents: they are listed at the top.
-		routes = append(routes, struct {
-			method, path string
-			kind         OpKind
-			input        reflect.Type
-			handler      apigw.HandlerFunc
-			kindWide     bool
-		}{http.MethodGet, "/" + r.name, OpList, nil, r.kindWideRoute, true})
+		routes = append(routes, route{http.MethodGet, "/" + r.name, OpList, nil, r.kindWideRoute, true})
 	}
 	for _, rt := range routes {
 		s.Router.Handle(rt.method+" "+rt.path, rt.handler)
